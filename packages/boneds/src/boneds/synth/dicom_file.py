@@ -1,0 +1,66 @@
+"""Writes synthetic DICOM files: header + stored pixels, in the planned transfer syntax."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from pydicom.dataset import Dataset
+from pydicom.uid import JPEG2000, ExplicitVRLittleEndian, ImplicitVRLittleEndian, JPEG2000Lossless, RLELossless
+
+from .dicom_header import document_dataset, file_meta, image_dataset
+from .dicom_header import StudyUids
+from .model import ImagePlan, PixelEncoding, StudyPlan
+from .pixel_encoding import encode_pixels
+
+_NATIVE = (ExplicitVRLittleEndian, ImplicitVRLittleEndian)
+
+
+def attach_pixels(ds: Dataset, stored: np.ndarray, transfer_syntax: str) -> None:
+    """Put stored values into the dataset, compressing them when the transfer syntax asks for it."""
+    ds.file_meta = file_meta(ds, ExplicitVRLittleEndian)
+    if transfer_syntax in _NATIVE:
+        ds.PixelData = stored.tobytes()
+        ds["PixelData"].VR = "OW"
+        ds.file_meta.TransferSyntaxUID = transfer_syntax
+    elif transfer_syntax == RLELossless:
+        ds.compress(RLELossless, stored, encoding_plugin="pylibjpeg")
+    elif transfer_syntax == JPEG2000Lossless:
+        ds.compress(JPEG2000Lossless, stored)
+    elif transfer_syntax == JPEG2000:
+        ds.compress(JPEG2000, stored, j2k_cr=[12])
+        ds.LossyImageCompression = "01"
+        ds.LossyImageCompressionRatio = "12"
+        ds.LossyImageCompressionMethod = "ISO_15444_1"
+    else:
+        raise ValueError(f"unsupported transfer syntax {transfer_syntax}")
+
+
+def write_radiograph(path: Path, study: StudyPlan, image: ImagePlan, index: int, uids: StudyUids,
+                     density: np.ndarray, field: np.ndarray, pixel_spacing_mm: float,
+                     rng: np.random.Generator) -> None:
+    """Write one radiograph file."""
+    ds = image_dataset(study, image, index, uids, pixel_spacing_mm, rng)
+    pixels = encode_pixels(density, field, image.encoding, study.modality)
+    ds.update(pixels.attributes)
+    attach_pixels(ds, pixels.array, image.encoding.transfer_syntax)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ds.save_as(path, enforce_file_format=True)
+
+
+def write_document_image(path: Path, study: StudyPlan, uids: StudyUids, page: np.ndarray,
+                         rng: np.random.Generator) -> None:
+    """Write a burned-in document (dose report or scanned form) as an 8-bit or 12-bit image."""
+    ds = document_dataset(study, uids, rng)
+    bits = 8 if ds.SOPClassUID.endswith(".7") else 12
+    encoding = PixelEncoding(ExplicitVRLittleEndian, "MONOCHROME2", bits)
+    field = np.ones(page.shape, dtype=bool)
+    pixels = encode_pixels(page, field, encoding, "OT")
+    ds.update(pixels.attributes)
+    stored = pixels.array
+    if bits == 8:
+        ds.BitsAllocated = 8
+        stored = stored.astype(np.uint8)
+    attach_pixels(ds, stored, ExplicitVRLittleEndian)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ds.save_as(path, enforce_file_format=True)
