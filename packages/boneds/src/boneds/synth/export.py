@@ -111,6 +111,9 @@ def generate_export(out: Path, patients: int, seed: int, image_size: int = 1024,
 
     bad = _write_bad_files(out, results, seed)
     _write_tables(out, plans, results, bad)
+    summary = {"patients": len(plans), **export_summary_counts(out), "burned_in": sum(len(r.burned_in) for r in results),
+               "bad_files": len(bad), "seed": seed, "image_size": image_size}
+    (out / "truth" / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return ExportSummary(
         out=out,
         patients=len(plans),
@@ -285,3 +288,39 @@ def _write_tables(out: Path, plans: list[PatientPlan], results: list[PatientOutp
     _write_csv(out / "truth" / "images.csv", IMAGE_COLUMNS, [row for r in results for row in r.image_rows])
     _write_csv(out / "truth" / "burned_in.csv", ("path",), [{"path": p} for r in results for p in sorted(r.burned_in)])
     _write_csv(out / "truth" / "bad_files.csv", ("path",), [{"path": p} for p in bad])
+
+
+def export_summary_counts(out: Path) -> dict:
+    """Counts by body part, finding, transfer syntax, document kind and PHI label, from an export's
+    tables and truth (written to truth/summary.json)."""
+    with (out / "truth" / "studies.csv").open(encoding="utf-8") as handle:
+        studies = list(csv.DictReader(handle))
+    with (out / "truth" / "images.csv").open(encoding="utf-8") as handle:
+        images = list(csv.DictReader(handle))
+    with (out / "reports.csv").open(encoding="utf-8") as handle:
+        reports = list(csv.DictReader(handle))
+    labels: dict[str, int] = {}
+    for line in (out / "truth" / "phi.jsonl").read_text(encoding="utf-8").splitlines():
+        for span in json.loads(line)["spans"]:
+            labels[span["label"]] = labels.get(span["label"], 0) + 1
+
+    def count(rows: list[dict], key: str, split: str | None = None) -> dict[str, int]:
+        result: dict[str, int] = {}
+        for row in rows:
+            for value in (row[key].split(split) if split else [row[key]]):
+                value = value.split(":")[0] if key == "findings" else value
+                result[value] = result.get(value, 0) + 1
+        return dict(sorted(result.items()))
+
+    return {
+        "studies": len(studies),
+        "radiographs": len(images),
+        "documents": len(reports),
+        "studies_with_report": sum(1 for s in studies if s["report_id"]),
+        "body_parts": count(studies, "body_part"),
+        "findings": count(studies, "findings", "|"),
+        "transfer_syntaxes": count(images, "transfer_syntax"),
+        "photometric": count(images, "photometric"),
+        "document_kinds": count(reports, "kind"),
+        "phi_spans": dict(sorted(labels.items())),
+    }

@@ -75,7 +75,8 @@ def encode_pixels(density: np.ndarray, field: np.ndarray, encoding: PixelEncodin
         ds.WindowCenter = f"{(m_lo + m_hi) / 2:.1f}"
         ds.WindowWidth = f"{m_hi - m_lo:.1f}"
         ds.VOILUTFunction = "LINEAR"
-    if encoding.voi_lut and m_lo >= 0 and m_hi - m_lo < 65535:
+    # A VOI LUT is indexed by integer modality values: only written when the rescale keeps them integers.
+    if encoding.voi_lut and slope == 1.0 and m_lo >= 0 and m_hi - m_lo < 65535:
         ds.VOILUTSequence = [_voi_lut_item(int(m_lo), int(m_hi))]
     if modality == "DX":
         ds.PresentationLUTShape = "INVERSE" if encoding.photometric == "MONOCHROME1" else "IDENTITY"
