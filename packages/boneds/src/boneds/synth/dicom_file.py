@@ -6,10 +6,18 @@ from pathlib import Path
 
 import numpy as np
 from pydicom.dataset import Dataset
-from pydicom.uid import JPEG2000, ExplicitVRLittleEndian, ImplicitVRLittleEndian, JPEG2000Lossless, RLELossless
+from pydicom.encaps import encapsulate
+from pydicom.uid import (
+    JPEG2000,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+    JPEG2000Lossless,
+    JPEGLosslessSV1,
+    RLELossless,
+)
 
-from .dicom_header import document_dataset, file_meta, image_dataset
-from .dicom_header import StudyUids
+from .dicom_header import StudyUids, document_dataset, file_meta, image_dataset
+from .jpeg_lossless import encode_jpeg_lossless
 from .model import ImagePlan, PixelEncoding, StudyPlan
 from .pixel_encoding import encode_pixels
 
@@ -32,6 +40,12 @@ def attach_pixels(ds: Dataset, stored: np.ndarray, transfer_syntax: str) -> None
         ds.LossyImageCompression = "01"
         ds.LossyImageCompressionRatio = "12"
         ds.LossyImageCompressionMethod = "ISO_15444_1"
+    elif transfer_syntax == JPEGLosslessSV1:
+        if stored.dtype.kind != "u":
+            raise ValueError("the JPEG Lossless writer takes unsigned pixels only")
+        ds.PixelData = encapsulate([encode_jpeg_lossless(stored, int(ds.BitsStored))])
+        ds["PixelData"].VR = "OB"
+        ds.file_meta.TransferSyntaxUID = JPEGLosslessSV1
     else:
         raise ValueError(f"unsupported transfer syntax {transfer_syntax}")
 

@@ -16,6 +16,7 @@ from pydicom.uid import (
     ExplicitVRLittleEndian,
     ImplicitVRLittleEndian,
     JPEG2000Lossless,
+    JPEGLosslessSV1,
     RLELossless,
 )
 
@@ -40,11 +41,12 @@ LAST_STUDY_DAY = date(2024, 12, 31)
 
 # Transfer syntaxes written, with their share of images.
 TRANSFER_SYNTAXES: tuple[tuple[str, float], ...] = (
-    (ExplicitVRLittleEndian, 0.35),
+    (ExplicitVRLittleEndian, 0.30),
     (ImplicitVRLittleEndian, 0.10),
-    (RLELossless, 0.20),
-    (JPEG2000Lossless, 0.25),
-    (JPEG2000, 0.10),
+    (JPEGLosslessSV1, 0.20),
+    (RLELossless, 0.15),
+    (JPEG2000Lossless, 0.17),
+    (JPEG2000, 0.08),
 )
 
 _ADULT_PARTS = {"hand": 6, "wrist": 10, "forearm": 3, "elbow": 4, "shoulder": 9, "knee": 14, "ankle": 9,
@@ -170,7 +172,7 @@ def _draw_encoding(rng: np.random.Generator, modality: str) -> PixelEncoding:
     syntax = names[int(rng.choice(len(names), p=weights / weights.sum()))]
     photometric = "MONOCHROME1" if rng.random() < (0.5 if modality == "CR" else 0.25) else "MONOCHROME2"
     bits = int(rng.choice([10, 12, 12, 14, 15, 16]))
-    signed = bits == 16 and rng.random() < 0.3
+    signed = bits == 16 and syntax != JPEGLosslessSV1 and rng.random() < 0.3
     slope = intercept = None
     if rng.random() < 0.5:
         slope = float(rng.choice([1.0, 1.0, 0.5, 2.0]))
