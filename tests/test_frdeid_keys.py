@@ -5,6 +5,7 @@ from __future__ import annotations
 import stat
 
 import pytest
+
 from frdeid.cli import main as frdeid_main
 from frdeid.keys import (
     MAX_DATE_SHIFT_DAYS,
@@ -49,7 +50,7 @@ def test_date_offset_is_nonzero_bounded_and_stable():
     assert min(offsets) < -900 and max(offsets) > 900  # the whole range is used
     assert offsets == [date_offset_days(key, f"P{i:06d}") for i in range(5000)]
     other = [date_offset_days(bytes(32), f"P{i:06d}") for i in range(100)]
-    assert sum(a != b for a, b in zip(offsets[:100], other)) > 95  # another key, other shifts
+    assert sum(a != b for a, b in zip(offsets[:100], other, strict=True)) > 95  # another key, other shifts
 
 
 def test_pseudonyms_depend_on_key_domain_and_value():

@@ -6,10 +6,10 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 HOSPITAL_ONLY = {"frdeid", "boneds", "spacy", "flair", "pydicom", "deid", "pytesseract"}
@@ -45,8 +45,8 @@ def test_bonevlp_declares_no_hospital_dependency():
 
 
 def test_importing_bonevlp_loads_no_hospital_module():
-    code = ("import sys, bonevlp, bonevlp.cli; bad = {m.split('.')[0] for m in sys.modules} & %r; "
-            "print(sorted(bad)); sys.exit(1 if bad else 0)" % (HOSPITAL_ONLY,))
+    code = (f"import sys, bonevlp, bonevlp.cli; bad = {{m.split('.')[0] for m in sys.modules}} & {HOSPITAL_ONLY!r}; "
+            "print(sorted(bad)); sys.exit(1 if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 

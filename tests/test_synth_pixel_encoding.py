@@ -10,13 +10,14 @@ from itertools import product
 import numpy as np
 import pydicom
 import pytest
+from pydicom.dataset import Dataset
+from pydicom.uid import JPEG2000, ExplicitVRLittleEndian
+
 from boneds.synth.dicom_file import attach_pixels
 from boneds.synth.model import PixelEncoding
 from boneds.synth.pixel_encoding import encode_pixels, stored_range
 from boneds.synth.planner import TRANSFER_SYNTAXES
-from pydicom.dataset import Dataset
-from pydicom.pixels import apply_modality_lut, apply_voi_lut
-from pydicom.uid import JPEG2000, ExplicitVRLittleEndian
+from helpers import display
 
 
 def _density(shape=(64, 48)) -> np.ndarray:
@@ -38,16 +39,6 @@ def _roundtrip(density: np.ndarray, encoding: PixelEncoding, field: np.ndarray |
     return pydicom.dcmread(buffer)
 
 
-def _display(ds: Dataset) -> np.ndarray:
-    """Reference display pipeline: Modality LUT, VOI (LUT or window), MONOCHROME1 inversion."""
-    values = apply_modality_lut(ds.pixel_array, ds).astype(np.float64)
-    if "VOILUTSequence" in ds or "WindowCenter" in ds:
-        values = apply_voi_lut(values, ds, prefer_lut=True).astype(np.float64)
-    if ds.PhotometricInterpretation == "MONOCHROME1":
-        values = -values
-    return values
-
-
 ENCODINGS = [
     PixelEncoding(ExplicitVRLittleEndian, photometric, bits, signed, slope, intercept, window, voi)
     for photometric, bits, signed, (slope, intercept), window, voi in product(
@@ -61,7 +52,7 @@ ENCODINGS = [
                          f"{e.rescale_slope}-{e.window is not None}-{e.voi_lut}")
 def test_bright_stays_bright(encoding):
     density = _density()
-    shown = _display(_roundtrip(density, encoding))
+    shown = display(_roundtrip(density, encoding))
     flat_d, flat_s = density.ravel(), shown.ravel()
     order = np.argsort(flat_d, kind="stable")
     assert np.all(np.diff(flat_s[order]) >= -1e-9), "display must be monotonic in density"

@@ -5,13 +5,13 @@ nested sequences), as a hospital PACS writes it.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from importlib import resources
 
 import numpy as np
+import tomllib
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import PYDICOM_IMPLEMENTATION_UID
 

@@ -64,7 +64,7 @@ def _code_lengths(freq: np.ndarray) -> np.ndarray:
 
 def _canonical_codes(lengths: np.ndarray) -> tuple[np.ndarray, list[int], list[int]]:
     """Canonical codes per symbol, the DHT BITS counts and HUFFVAL order (reserved symbol excluded)."""
-    order = sorted((int(l), s) for s, l in enumerate(lengths) if l > 0)
+    order = sorted((int(n), s) for s, n in enumerate(lengths) if n > 0)
     codes = np.zeros(len(lengths), dtype=np.int64)
     code, previous = 0, order[0][0]
     bits = [0] * 16

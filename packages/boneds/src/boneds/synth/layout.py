@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import re
 
-from .population import ascii_fold
 from .model import Patient, StudyPlan
+from .population import ascii_fold
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 

@@ -6,13 +6,13 @@ A `Population` owns one random stream: the same seed always gives the same peopl
 
 from __future__ import annotations
 
-import tomllib
 import unicodedata
 from datetime import date
 from functools import cache
 from importlib import resources
 
 import numpy as np
+import tomllib
 from faker import Faker
 
 from .identifiers import make_inami, make_niss, make_phone
