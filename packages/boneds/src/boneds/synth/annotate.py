@@ -38,6 +38,15 @@ class TextBuilder:
         self._spans.extend(Span(s.start + offset, s.end + offset, s.label) for s in other.spans)
         return self.add(other.text)
 
+    def endswith(self, suffix: str) -> bool:
+        """Whether the text built so far ends with `suffix`."""
+        tail = ""
+        for part in reversed(self._parts):
+            tail = part + tail
+            if len(tail) >= len(suffix):
+                break
+        return tail.endswith(suffix)
+
     def __len__(self) -> int:
         return self._length
 

@@ -177,7 +177,8 @@ class Population:
     def _institution(self, name: str, kind: str, city: str, postcode: str) -> Institution:
         base = self.address()
         address = Address(base.street, base.number, postcode, city)
-        slug = ascii_fold(name.replace(" ", "-").replace("'", "-")).strip("-")[:40]
+        words = ascii_fold(name.replace("'", " ").replace("-", " ").replace(" ", "-")).split("-")
+        slug = "-".join(w for w in words if w)[:40].rstrip("-")
         return Institution(
             name=name,
             kind=kind,
