@@ -202,3 +202,13 @@ def test_cli_refuses_a_non_empty_output_folder(tmp_path, capsys):
     (tmp_path / "out" / "keep.txt").write_text("x")
     assert boneds_main(["synth", str(tmp_path / "out"), "--patients", "1", "--quiet"]) == 2
     assert (tmp_path / "out" / "keep.txt").read_text() == "x"
+
+
+def test_uids_are_unique_consistent_and_match_the_truth(small_export):
+    seen = set()
+    for row in read_csv(small_export / "truth" / "images.csv"):
+        ds = pydicom.dcmread(small_export / row["path"], stop_before_pixels=True)
+        assert ds.file_meta.MediaStorageSOPInstanceUID == ds.SOPInstanceUID
+        assert ds.StudyInstanceUID == row["study_uid"]
+        assert ds.SOPInstanceUID not in seen
+        seen.add(ds.SOPInstanceUID)

@@ -9,12 +9,13 @@ from io import BytesIO
 import numpy as np
 import pydicom
 import pytest
-from boneds.synth.jpeg_lossless import encode_jpeg_lossless
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.encaps import encapsulate
 from pydicom.uid import JPEGLosslessSV1
+
+from boneds.synth.jpeg_lossless import encode_jpeg_lossless
 
 
 def _decode(data: bytes, image: np.ndarray, bits: int) -> np.ndarray:

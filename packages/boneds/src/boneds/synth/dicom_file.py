@@ -31,12 +31,14 @@ def attach_pixels(ds: Dataset, stored: np.ndarray, transfer_syntax: str) -> None
         ds.PixelData = stored.tobytes()
         ds["PixelData"].VR = "OW"
         ds.file_meta.TransferSyntaxUID = transfer_syntax
+    # pydicom's compress() gives the dataset a new random SOP Instance UID unless told not to:
+    # keep the planned one (determinism, and UIDs consistent with the truth tables).
     elif transfer_syntax == RLELossless:
-        ds.compress(RLELossless, stored, encoding_plugin="pylibjpeg")
+        ds.compress(RLELossless, stored, encoding_plugin="pylibjpeg", generate_instance_uid=False)
     elif transfer_syntax == JPEG2000Lossless:
-        ds.compress(JPEG2000Lossless, stored)
+        ds.compress(JPEG2000Lossless, stored, generate_instance_uid=False)
     elif transfer_syntax == JPEG2000:
-        ds.compress(JPEG2000, stored, j2k_cr=[12])
+        ds.compress(JPEG2000, stored, j2k_cr=[12], generate_instance_uid=False)
         ds.LossyImageCompression = "01"
         ds.LossyImageCompressionRatio = "12"
         ds.LossyImageCompressionMethod = "ISO_15444_1"
