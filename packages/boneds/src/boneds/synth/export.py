@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+from pydicom.uid import UID
 from tqdm import tqdm
 
 from .dicom_file import write_document_image, write_radiograph
@@ -319,7 +320,7 @@ def export_summary_counts(out: Path) -> dict:
         "studies_with_report": sum(1 for s in studies if s["report_id"]),
         "body_parts": count(studies, "body_part"),
         "findings": count(studies, "findings", "|"),
-        "transfer_syntaxes": count(images, "transfer_syntax"),
+        "transfer_syntaxes": {UID(uid).name: n for uid, n in count(images, "transfer_syntax").items()},
         "photometric": count(images, "photometric"),
         "document_kinds": count(reports, "kind"),
         "phi_spans": dict(sorted(labels.items())),

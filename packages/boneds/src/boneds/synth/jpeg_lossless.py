@@ -81,16 +81,12 @@ def _canonical_codes(lengths: np.ndarray) -> tuple[np.ndarray, list[int], list[i
 
 
 def _pack(values: np.ndarray, lengths: np.ndarray) -> bytes:
-    """Concatenate variable-length bit fields MSB first, pad with ones, stuff 0x00 after 0xFF."""
-    total = int(lengths.sum())
-    starts = np.cumsum(lengths) - lengths
-    owner = np.repeat(np.arange(len(values)), lengths)
-    position = np.arange(total) - starts[owner]
-    shift = lengths[owner] - 1 - position
-    bits = ((values[owner] >> shift) & 1).astype(np.uint8)
-    pad = (-total) % 8
-    bits = np.concatenate([bits, np.ones(pad, dtype=np.uint8)])
-    packed = np.packbits(bits)
+    """Concatenate variable-length bit fields (<= 32 bits) MSB first, pad with ones, stuff 0x00 after 0xFF."""
+    aligned = (values.astype(np.uint64) << (32 - lengths).astype(np.uint64)).astype(">u4")
+    bits = np.unpackbits(aligned.view(np.uint8).reshape(-1, 4), axis=1)
+    stream = bits[np.arange(32) < lengths[:, None]]  # row-major: field after field, MSB first
+    pad = (-stream.size) % 8
+    packed = np.packbits(np.concatenate([stream, np.ones(pad, dtype=np.uint8)]))
     ff = np.flatnonzero(packed == 0xFF)
     return np.insert(packed, ff + 1, 0).tobytes()
 
