@@ -1,0 +1,1 @@
+"""French clinical text de-identification: detection (`Pipeline`) and replacement."""
