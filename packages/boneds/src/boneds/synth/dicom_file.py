@@ -24,8 +24,14 @@ from .pixel_encoding import encode_pixels
 _NATIVE = (ExplicitVRLittleEndian, ImplicitVRLittleEndian)
 
 
-def attach_pixels(ds: Dataset, stored: np.ndarray, transfer_syntax: str) -> None:
-    """Put stored values into the dataset, compressing them when the transfer syntax asks for it."""
+J2K_MIN_SIDE = 64  # OpenJPEG's default six resolution levels need at least this many pixels a side
+
+
+def attach_pixels(ds: Dataset, stored: np.ndarray, transfer_syntax: str) -> str:
+    """Put stored values into the dataset, compressing them when the transfer syntax asks for it.
+    Returns the transfer syntax used: thumbnails too small for JPEG 2000 are stored uncompressed."""
+    if transfer_syntax in (JPEG2000, JPEG2000Lossless) and min(stored.shape) < J2K_MIN_SIDE:
+        transfer_syntax = ExplicitVRLittleEndian
     ds.file_meta = file_meta(ds, ExplicitVRLittleEndian)
     if transfer_syntax in _NATIVE:
         ds.PixelData = stored.tobytes()
@@ -50,18 +56,20 @@ def attach_pixels(ds: Dataset, stored: np.ndarray, transfer_syntax: str) -> None
         ds.file_meta.TransferSyntaxUID = JPEGLosslessSV1
     else:
         raise ValueError(f"unsupported transfer syntax {transfer_syntax}")
+    return transfer_syntax
 
 
 def write_radiograph(path: Path, study: StudyPlan, image: ImagePlan, index: int, uids: StudyUids,
                      density: np.ndarray, field: np.ndarray, pixel_spacing_mm: float,
-                     rng: np.random.Generator) -> None:
-    """Write one radiograph file."""
+                     rng: np.random.Generator) -> str:
+    """Write one radiograph file; returns the transfer syntax written."""
     ds = image_dataset(study, image, index, uids, pixel_spacing_mm, rng)
     pixels = encode_pixels(density, field, image.encoding, study.modality)
     ds.update(pixels.attributes)
-    attach_pixels(ds, pixels.array, image.encoding.transfer_syntax)
+    syntax = attach_pixels(ds, pixels.array, image.encoding.transfer_syntax)
     path.parent.mkdir(parents=True, exist_ok=True)
     ds.save_as(path, enforce_file_format=True)
+    return syntax
 
 
 def write_document_image(path: Path, study: StudyPlan, uids: StudyUids, page: np.ndarray,

@@ -116,7 +116,8 @@ def base_dataset(study: StudyPlan, uids: StudyUids, rng: np.random.Generator) ->
     if rng.random() < 0.5:
         ds.PatientAddress = study.patient.address.one_line()[:64]
     if rng.random() < 0.5:
-        ds.PatientTelephoneNumbers = patient.phone
+        phone = patient.phone if len(patient.phone) <= 16 else patient.phone.replace(" ", "")
+        ds.PatientTelephoneNumbers = phone[:16]  # SH: 16 characters at most
     other = Dataset()
     other.PatientID = patient.niss
     other.IssuerOfPatientID = "RN"

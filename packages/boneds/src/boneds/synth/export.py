@@ -179,12 +179,12 @@ def _produce_patient(job: tuple[int, int, PatientPlan, int, str]) -> PatientOutp
             series = 1 if study.modality == "DX" else k + 1
             instance = k + 1 if study.modality == "DX" else 1
             rel = study_dir / series_folder(series) / image_file(instance, extension)
-            write_radiograph(out / rel, study, image, k, uids, rendered.density, rendered.masks["field"],
-                             rendered.pixel_spacing_mm, image_rng)
+            syntax = write_radiograph(out / rel, study, image, k, uids, rendered.density, rendered.masks["field"],
+                                      rendered.pixel_spacing_mm, image_rng)
             enc = image.encoding
             result.image_rows.append({
                 "path": rel.as_posix(), "study_uid": uids.study, "view": image.view, "modality": study.modality,
-                "transfer_syntax": enc.transfer_syntax, "photometric": enc.photometric,
+                "transfer_syntax": syntax, "photometric": enc.photometric,
                 "bits_stored": enc.bits_stored, "rows": rendered.density.shape[0],
                 "columns": rendered.density.shape[1],
             })
