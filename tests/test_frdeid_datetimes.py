@@ -111,8 +111,8 @@ def test_shift_date_text_keeps_the_form(surface, days, expected):
 
 def test_partial_dates_stay_partial():
     assert shift_date_text("mars 2020", 20) == "avril 2020"  # 15 March + 20 days
-    assert shift_date_text("mars 2020", 10) == "mars 2020"
-    assert shift_date_text("2019", 183) == "2019"  # 1 July + 183 days = 31 December
+    assert shift_date_text("mars 2020", 10) == "avril 2020"  # too small to leave March: moved a month
+    assert shift_date_text("2019", 183) == "2020"  # 1 July + 183 days is still 2019: moved a year
     assert shift_date_text("2019", 184) == "2020"
 
 
@@ -157,3 +157,11 @@ def test_detector_finds_every_rendered_date(day, form):
         start = text.index(surface)
         spans = [(s.start, s.end) for s in detector(Document(text))]
         assert spans == [(start, start + len(surface))], (form, text)
+
+
+@pytest.mark.parametrize("surface", ["2019", "mars 2020", "MARS 2020", "12 mars", "03/2020", "décembre 2020"])
+@pytest.mark.parametrize("offset", [-400, -30, -5, -1, 1, 5, 30, 366])
+def test_a_shifted_partial_date_is_never_written_as_before(surface, offset):
+    shifted = shift_date_text(surface, offset)
+    assert shifted is not None and shifted != surface
+    assert parse_date_text(shifted) is not None

@@ -218,19 +218,40 @@ def shift_date_text(surface: str, offset_days: int) -> str | None:
     """`surface` moved by `offset_days` days and written in the same form, or None if it is not a date.
 
     A month and year shifts as the 15th of the month, a year alone as 1 July; the result keeps only
-    the parts the original had. A weekday is recomputed."""
+    the parts the original had, and at least one of them always changes (a shift too small to move
+    a partial date moves it by one month or year). A weekday is recomputed."""
     parsed = parse_date_text(surface)
     if parsed is None:
         return None
     try:
-        new = parsed.anchor() + timedelta(days=offset_days)
-    except OverflowError:
+        new = _changed(parsed, parsed.anchor() + timedelta(days=offset_days), offset_days)
+    except (OverflowError, ValueError):
         return None
     if not MIN_YEAR <= new.year < MAX_YEAR and parsed.year is not None:
         return None
     lead = surface[:len(surface) - len(surface.lstrip())]
     trail = surface[len(surface.rstrip()):]
     return lead + render(parsed, new) + trail
+
+
+def _changed(parsed: ParsedDate, new: date, offset_days: int) -> date:
+    """`new`, moved on by one unit of the smallest written part while every written part still equals
+    the original: a small shift of `mars 2020` or `2019` must not leave the date as written."""
+    step = 1 if offset_days >= 0 else -1
+
+    def unchanged(candidate: date) -> bool:
+        return all(value is None or value == getattr(candidate, name)
+                   for name, value in (("year", parsed.year), ("month", parsed.month), ("day", parsed.day)))
+
+    while offset_days and unchanged(new):
+        if parsed.day is not None:
+            new += timedelta(days=step)
+        elif parsed.month is not None:
+            month = new.month + step
+            new = date(new.year + (month - 1) // 12, (month - 1) % 12 + 1, 15)
+        else:
+            new = date(new.year + step, 7, 1)
+    return new
 
 
 def date_of(parsed: ParsedDate) -> date | None:
