@@ -55,6 +55,20 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("gold", type=Path, help="gold JSONL: {id, text, spans} (e.g. truth/phi.jsonl)")
     evaluate.add_argument("predicted", type=Path, help="spans JSONL written by `frdeid text --spans`")
     evaluate.add_argument("--json", type=Path, help="also write the metrics as JSON")
+
+    train = sub.add_parser("train-ner", help="train the project's flair tagger on annotated documents",
+                           description="Train a flair BiLSTM-CRF tagger (offline: one-hot word and corpus "
+                                       "character embeddings) on annotated documents and save it as one file; "
+                                       "use it with the `flair_ner` detector. The synthetic export's "
+                                       "truth/phi.jsonl is the default training set; add a hospital's own "
+                                       "annotations with --train, --brat or --markup.")
+    train.add_argument("--train", type=Path, action="append", default=[], help="gold JSONL (repeatable)")
+    train.add_argument("--brat", type=Path, action="append", default=[], help="BRAT folder (repeatable)")
+    train.add_argument("--markup", type=Path, action="append", default=[],
+                       help="inline [surface](LABEL) markup file, EDS-Pseudo labels (repeatable)")
+    train.add_argument("--out", type=Path, required=True, help="model file to write (.pt)")
+    train.add_argument("--epochs", type=int, default=8)
+    train.add_argument("--max-sentences", type=int, default=0, help="cap on training sentences (0: all)")
     return parser
 
 
@@ -67,7 +81,34 @@ def main(argv: list[str] | None = None) -> int:
         return _text(args)
     if args.command == "eval":
         return _eval(args)
+    if args.command == "train-ner":
+        return _train_ner(args)
     return EXIT_USAGE
+
+
+def _train_ner(args: argparse.Namespace) -> int:
+    from .corpora import read_brat, read_gold_jsonl, read_markup_corpus
+    from .ner.train import TrainSettings, train_tagger
+
+    sources = [*args.train, *args.brat, *args.markup]
+    if not sources:
+        return _fail("train-ner", "give at least one --train, --brat or --markup source", EXIT_USAGE)
+    missing = [p for p in sources if not p.exists()]
+    if missing:
+        return _fail("train-ner", f"not found: {missing[0]}", EXIT_USAGE)
+    if args.epochs < 1:
+        return _fail("train-ner", "--epochs must be at least 1", EXIT_USAGE)
+    docs = [doc for path in args.train for doc in read_gold_jsonl(path)]
+    docs += [doc for path in args.brat for doc in read_brat(path)]
+    docs += [doc for path in args.markup for doc in read_markup_corpus(path)]
+    try:
+        result = train_tagger(docs, args.out, TrainSettings(epochs=args.epochs, max_sentences=args.max_sentences))
+    except Exception as error:  # noqa: BLE001  (never print the message: it may quote training text)
+        return _fail("train-ner", f"training failed ({type(error).__name__})", EXIT_FAILED)
+    for epoch, (loss, f1) in enumerate(zip(result.train_loss, result.dev_f1, strict=False), start=1):
+        print(f"epoch {epoch}: train loss {loss:.4f}, dev F1 {f1:.4f}")
+    print(f"tagger trained on {len(docs)} documents, saved to {args.out}")
+    return EXIT_OK
 
 
 def _keygen(args: argparse.Namespace) -> int:

@@ -58,8 +58,17 @@ def write_column_files(docs: list[GoldDocument], folder: Path, settings: TrainSe
     return chars, sorted(w for w, n in non_phi.items() if n >= 2)
 
 
-def train_tagger(docs: list[GoldDocument], out: Path, settings: TrainSettings | None = None) -> Path:
-    """Train a tagger on `docs` and save it to `out` (a `.pt` file). Returns `out`."""
+@dataclass(frozen=True)
+class TrainResult:
+    """Where the tagger was saved and how training went (one value per epoch)."""
+
+    path: Path
+    train_loss: list[float]
+    dev_f1: list[float]
+
+
+def train_tagger(docs: list[GoldDocument], out: Path, settings: TrainSettings | None = None) -> TrainResult:
+    """Train a tagger on `docs` and save it to `out` (a `.pt` file)."""
     from .quiet import quiet_flair
 
     quiet_flair()
@@ -69,6 +78,7 @@ def train_tagger(docs: list[GoldDocument], out: Path, settings: TrainSettings | 
     from flair.embeddings import CharacterEmbeddings, OneHotEmbeddings, StackedEmbeddings
     from flair.models import SequenceTagger
     from flair.trainers import ModelTrainer
+    from flair.trainers.plugins import MetricHistoryPlugin
 
     settings = settings or TrainSettings()
     flair.set_seed(settings.seed)
@@ -95,10 +105,11 @@ def train_tagger(docs: list[GoldDocument], out: Path, settings: TrainSettings | 
         tagger = SequenceTagger(hidden_size=settings.hidden_size, embeddings=embeddings,
                                 tag_dictionary=tag_dictionary, tag_type="ner", tag_format="BIOES", use_crf=True)
         trainer = ModelTrainer(tagger, corpus)
-        trainer.train(str(folder / "run"), learning_rate=settings.learning_rate,
+        history = trainer.train(str(folder / "run"), plugins=[MetricHistoryPlugin()], learning_rate=settings.learning_rate,
                       mini_batch_size=settings.batch_size, max_epochs=settings.epochs,
                       save_final_model=True, create_file_logs=False, create_loss_file=False,
                       monitor_test=False, monitor_train_sample=0.0)
         out.parent.mkdir(parents=True, exist_ok=True)
         tagger.save(str(out))
-    return out
+    return TrainResult(out, [float(v) for v in history.get("train_loss_history", [])],
+                       [float(v) for v in history.get("dev_score_history", [])])
