@@ -54,7 +54,7 @@ class SpacyNer:
         spans = []
         for ent in doc.cache["spacy"].ents:
             label = self.labels.get(ent.label_)
-            if label is None:
+            if not label:  # unmapped, or mapped to "" to switch it off in a user config
                 continue
             tokens = list(ent)
             while tokens and (tokens[0].lower_ in _TITLES or not any(c.isalnum() for c in tokens[0].text)):
