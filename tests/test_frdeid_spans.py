@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from frdeid.spans import (
     LABELS,
     TIER_CONTEXT,
@@ -11,8 +14,6 @@ from frdeid.spans import (
     Span,
     resolve,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 
 def _surfaces(text, spans):

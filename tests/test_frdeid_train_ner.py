@@ -4,6 +4,7 @@ it loads as the `flair_ner` detector, and its vocabulary holds no annotated iden
 from __future__ import annotations
 
 import pytest
+
 from frdeid.cli import main as frdeid_main
 from frdeid.corpora import read_gold_jsonl
 from frdeid.ner.train import TrainSettings, train_tagger

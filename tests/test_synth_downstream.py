@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PIL import Image
+
 from boneds.cli import main as boneds_main
 from helpers import read_csv
-from PIL import Image
 
 
 def _run(tmp_path, task, size, seed=3):

@@ -6,7 +6,7 @@ Detection never edits text and replacement never detects (as in presidio): a det
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 LABELS: tuple[str, ...] = ("PATIENT", "PERSON", "LOCATION", "INSTITUTION", "DATE", "AGE", "ID", "PHONE", "EMAIL_URL")

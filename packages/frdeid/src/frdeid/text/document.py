@@ -15,9 +15,20 @@ def fold_char(char: str) -> str:
     return base if len(base) == 1 else char
 
 
+class _FoldTable(dict):
+    """`str.translate` table that computes and remembers each character's folded form."""
+
+    def __missing__(self, code: int) -> str:
+        value = self[code] = fold_char(chr(code))
+        return value
+
+
+_FOLD_TABLE = _FoldTable()
+
+
 def fold(text: str) -> str:
     """Lower-case, accent-free copy of `text` with the same length, so offsets carry over."""
-    return "".join(fold_char(c) for c in text)
+    return text.translate(_FOLD_TABLE)
 
 
 @dataclass
