@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The main job on the embedded synthetic hospital export: generate it, then summarise it.
-# Later stages (de-identification, shards, training, evaluation) join here as they land.
+# The main job on the embedded synthetic hospital export: generate it, summarise it, de-identify its
+# reports and score the de-identification. Later stages (DICOM, shards, training, evaluation) join here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT="${1:-demo-output}"
@@ -8,11 +8,21 @@ BIN=".venv/bin"
 
 rm -rf "$OUT"
 mkdir -p "$OUT"
-echo "== 1/2 generating the synthetic hospital export (100 patients, 1024 px)"
+echo "== 1/4 generating the synthetic hospital export (100 patients, 1024 px)"
 "$BIN/boneds" synth "$OUT/export" --patients 100 --seed 0 --image-size 1024
-echo "== 2/2 summary"
+echo "== 2/4 summary"
 "$BIN/python" -m json.tool "$OUT/export/truth/summary.json"
+# Everything that links back to patients (key, detected spans) stays in private/.
+mkdir -p "$OUT/private" "$OUT/deid"
+"$BIN/frdeid" keygen "$OUT/private/site.key"
+echo "== 3/4 de-identifying the reports (frdeid text; input: the export's documents with their patients)"
+"$BIN/frdeid" text "$OUT/export/truth/phi.jsonl" "$OUT/deid/reports.jsonl" --key "$OUT/private/site.key" \
+    --spans "$OUT/private/spans.jsonl" --workers 2
+echo "== 4/4 scoring the detected spans against the synthetic truth (frdeid eval)"
+"$BIN/frdeid" eval "$OUT/export/truth/phi.jsonl" "$OUT/private/spans.jsonl" --json "$OUT/private/text-eval.json"
 echo
 echo "outputs:"
 echo "  export (DICOM tree, reports.csv, patients.csv): $OUT/export"
 echo "  ground truth (never read by the pipeline):     $OUT/export/truth"
+echo "  de-identified reports:                         $OUT/deid/reports.jsonl"
+echo "  key, detected spans, scores (stay inside):     $OUT/private"
