@@ -382,3 +382,12 @@ def test_eds_development_set_names():
         ok_pred += sum(any(p.start < g[1] and g[0] < p.end for g in names) for p in pred)
     assert found_gold / n_gold >= 0.88
     assert ok_pred / n_pred >= 0.92
+
+
+def test_a_surname_that_is_also_an_eponym_is_found_after_a_title():
+    from frdeid.text.pipeline import Pipeline
+
+    text = "Chef de service : Dr W. De Mulder. Pas de signe de Mulder."
+    found = [(text[s.start:s.end], s.label) for s in Pipeline().detect(text)]
+    assert ("W. De Mulder", "PERSON") in found
+    assert all(surface != "Mulder" for surface, _ in found)

@@ -277,3 +277,11 @@ def test_synthetic_truth_precision_recall(synthetic_truth):
     for label in ("DATE", "PHONE", "EMAIL_URL"):
         assert scores[label][0] >= 0.97 and scores[label][1] >= 0.98, label
     assert scores["ID"][1] >= 0.95 and scores["AGE"][1] >= 0.95 and scores["LOCATION"][1] >= 0.95
+
+
+def test_a_year_after_an_earlier_exam_is_a_date():
+    from frdeid.text.pipeline import Pipeline
+
+    text = "Comparer avec les clichés de 2015 et la radiographie de 2017. Bilan de 2000 UI."
+    found = [text[s.start:s.end] for s in Pipeline().detect(text) if s.label == "DATE"]
+    assert found == ["2015", "2017"]

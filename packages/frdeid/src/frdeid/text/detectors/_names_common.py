@@ -229,8 +229,8 @@ def _next_token_start(doc: Document, end: int, last_upper: bool) -> int:
 def _particle_word_ok(doc: Document, start: int, end: int, lower_particle: bool) -> bool:
     """A word after a particle ("de Lannoy", "VAN DE VOORDE"; not "de Namur" or "de Garden")."""
     folded = doc.folded[start:end]
-    if is_stop(folded) or is_allowlisted_word(folded):
-        return False
+    if is_stop(folded) or (is_allowlisted_word(folded) and not is_known_name(folded)):
+        return False  # "de Garden" is a classification; "De Mulder" a surname (and a sign)
     if lower_particle and folded in place_index() and not is_known_name(folded):
         return False
     return is_known_name(folded) or not is_french_word(folded)

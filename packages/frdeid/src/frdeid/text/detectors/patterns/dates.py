@@ -41,7 +41,10 @@ YEAR_CUE = (r"(?:\ben|\bdepuis|\bannee|\bannees|\bl'an|\ban|\bvers|\bavant|\bapr
             r"|\bfin|\bdebut|\bmi|\bcourant|\bprintemps|\bete|\bautomne|\bhiver|\bnoel|\bpaques|\bdatant\s+de"
             r"|\bdate\s+de|\bdepuis\s+l'an|\bcirca|\bdes\s+l'an|\bd'ici|\bpromotion|\bmillesime|\bne|\bnee"
             r"|\bnes|\bnees|\bdecede|\bdecedee|\bmort|\bmorte|\bdiagnostique|\bdiagnostiquee|\bopere|\bopere"
-            r"|\boperee|\bpose|\bposee|\bdepiste|\bdepistee|\bsurvenu|\bsurvenue)")
+            r"|\boperee|\bpose|\bposee|\bdepiste|\bdepistee|\bsurvenu|\bsurvenue"
+            # earlier exams: "les clichés de 2015", "la radiographie de 2017", "l'IRM de 2019"
+            r"|\bcliches?\s+de|\bradiographies?\s+de|\brx\s+de|\birm\s+de|\bscanner\s+de|\bct\s+de"
+            r"|\bexamens?\s+de|\bechographies?\s+de|\bbilan\s+de|\bcontrole\s+de|\bintervention\s+de)")
 # Words before a date that make it a law or decree reference, not a person's date.
 LEGAL_BEFORE = (r"\b(?:loi|decret|arrete|arrete\s+royal|ar|circulaire|directive|ordonnance|reglement)"
                 r"(?:\s+n°?\s*[\w./-]+)?\s+du\s+(?:(?:\d{1,2}|1er)\s*)?$")
