@@ -4,6 +4,7 @@ label, the patient's name fully covered, and no name, ID, phone, e-mail or full 
 from __future__ import annotations
 
 import pytest
+
 from frdeid.corpora import read_gold_jsonl
 from frdeid.evaluate import score
 from frdeid.keys import generate_key
