@@ -92,7 +92,7 @@ DETECT: dict[str, str] = {
     "day_range_dash": rf"(?<![\w./-])(?P<day>{DAY_NUM})(?=-{DAY_NUM}/{MONTH_NUM}/\d{{2,4}}(?!\d))",
     "year_cue": (rf"(?=\d)(?<={YEAR_CUE}[\s-]+(?:l'\s?|le\s+|la\s+)?(?:\(\s*)?)(?<![\w.,/])(?P<year>{YEAR4})"
                  rf"(?![\w]|[.,/-]\d){UNIT_AFTER}"),
-    "year_paren": rf"(?<=\(\s?)(?P<year>{YEAR4})(?=\s?\))",
+    "year_paren": rf"(?<=\(\s?)(?P<year>{YEAR4})(?=\s?[),;])",  # "(2003)", "(2019, Dr Claes)"
     "year_item": (rf"(?=\d)(?<=(?:^|\n)[ \t]*(?:[-–•*o>]\s*)?(?:\(\s*)?|\s[-–•]\s|[:;][ \t]+)(?P<year>{YEAR4})\b"
                   rf"(?=\s*\)?\s*(?::|-|–)?\s*\p{{L}})(?!\s*{UNIT}\b)"),
     "year_range_first": rf"(?<![\w.,/-])(?P<year>{YEAR4}){RANGE_AFTER_YEAR}",
