@@ -3,6 +3,7 @@
     frdeid keygen KEY
     frdeid text IN.jsonl OUT.jsonl --key KEY [--spans SPANS.jsonl] [--workers N] [--config C]
     frdeid eval GOLD.jsonl SPANS.jsonl [--json OUT.json]
+    frdeid dicom IN_DIR OUT_DIR --key KEY --report REPORT.csv [--workers N] [--options ...]
 
 `text` de-identifies one document per line (format: `frdeid.text.jsonl`); the document `id` is kept
 (it is the hospital's document id), the patient id is pseudonymised, the SPANS file (offsets into
@@ -69,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", type=Path, required=True, help="model file to write (.pt)")
     train.add_argument("--epochs", type=int, default=8)
     train.add_argument("--max-sentences", type=int, default=0, help="cap on training sentences (0: all)")
+
+    from .dicom.cli import add_parser as add_dicom_parser
+
+    add_dicom_parser(sub)
     return parser
 
 
@@ -83,6 +88,10 @@ def main(argv: list[str] | None = None) -> int:
         return _eval(args)
     if args.command == "train-ner":
         return _train_ner(args)
+    if args.command == "dicom":
+        from .dicom.cli import run_cli
+
+        return run_cli(args)
     return EXIT_USAGE
 
 
