@@ -13,7 +13,7 @@ Rules beyond the table itself (each errs on the side of removal):
   the time part of DT are kept. A date that cannot be parsed to a full day is emptied (Z).
   Without a date option, unlisted DA/DT attributes are removed.
 * Person names (PN) that the table does not list are emptied.
-* U: `2.25.` + the integer of `derive(key, "uid", uid)`, cut to 64 characters; standard UIDs
+* U: `2.25.` + the 128-bit integer of the first 16 bytes of `derive(key, "uid", uid)`; standard UIDs
   (1.2.840.10008.*) are kept. Applies inside sequences, so references stay consistent.
 * C under Clean Descriptors: text is cleaned by the French text de-identifier (patient identity taken
   from the header); C on a sequence: its items are processed by the same rules; C on any other VR: X.
@@ -52,7 +52,8 @@ def new_uid(key: bytes, uid: str) -> str:
     uid = str(uid).strip().rstrip("\x00")
     if not uid or uid.startswith(STANDARD_UID_ROOT):
         return uid
-    return ("2.25." + str(int.from_bytes(derive(key, "uid", uid), "big")))[:64]
+    # 2.25 UIDs hold a 128-bit integer (ISO/IEC 9834-8): the first 16 bytes of the HMAC.
+    return "2.25." + str(int.from_bytes(derive(key, "uid", uid)[:16], "big"))
 
 
 def shift_date(value: str, days: int) -> str | None:
