@@ -290,3 +290,31 @@ def test_cli(export, tmp_path, capsys):
                  str(tmp_path / "r2.csv")]) == 2  # output not empty
     assert main(["dicom", str(src), str(tmp_path / "o3"), "--key", str(key), "--report", str(tmp_path / "r3.csv"),
                  "--options", "bogus"]) == 2
+
+
+def test_no_path_is_printed_when_pydicom_complains(tmp_path, capfd):
+    """pydicom's warnings quote the file path; export paths hold patient names."""
+    import warnings
+
+    from frdeid.dicom.batch import run
+    from frdeid.keys import write_key
+    from pydicom import examples
+    from pydicom.uid import RLELossless
+
+    folder = tmp_path / "in" / "DUPONT_Jeanne_123"
+    folder.mkdir(parents=True)
+    source = folder / "IM1.dcm"
+    ds = examples.ct
+    ds.compress(RLELossless, encoding_plugin="pylibjpeg", generate_instance_uid=False)
+    ds.save_as(source, enforce_file_format=True)
+    data = source.read_bytes()
+    (folder / "IM2.dcm").write_bytes(data[: len(data) * 7 // 10])  # pydicom warns, quoting the path
+    key = write_key(tmp_path / "k.key")
+    from frdeid.keys import read_key
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run(tmp_path / "in", tmp_path / "out", read_key(key), tmp_path / "report.csv", workers=1)
+    captured = capfd.readouterr()
+    assert "DUPONT" not in captured.out + captured.err
+    assert not any("DUPONT" in str(w.message) for w in caught)

@@ -14,8 +14,10 @@ phrase). Nothing read from a file is ever printed.
 from __future__ import annotations
 
 import csv
+import logging
 import os
 import uuid
+import warnings
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -84,12 +86,25 @@ _WORKER: dict = {}
 
 
 def _init_worker(key: bytes, options: tuple[str, ...], screen: bool, ocr: bool) -> None:
+    silence_pydicom()
     _WORKER["deid"] = DicomDeidentifier(key, options, screen_pixels=screen, ocr=ocr)
     _WORKER["key"] = key
 
 
+def silence_pydicom() -> None:
+    """pydicom warns and logs with the file path (`... found in file <path>`), and export paths hold
+    patient names: its logger is silenced here and `process_file` ignores warnings while it works."""
+    logging.getLogger("pydicom").setLevel(logging.CRITICAL)
+
+
 def process_file(path: Path, source: str, out_dir: Path) -> Row:
-    """De-identify one file with the worker's deidentifier; never raises."""
+    """De-identify one file with the worker's deidentifier; never raises, never prints."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _process_file(path, source, out_dir)
+
+
+def _process_file(path: Path, source: str, out_dir: Path) -> Row:
     deid: DicomDeidentifier = _WORKER["deid"]
     key: bytes = _WORKER["key"]
     try:
