@@ -296,10 +296,11 @@ def test_no_path_is_printed_when_pydicom_complains(tmp_path, capfd):
     """pydicom's warnings quote the file path; export paths hold patient names."""
     import warnings
 
-    from frdeid.dicom.batch import run
-    from frdeid.keys import write_key
     from pydicom import examples
     from pydicom.uid import RLELossless
+
+    from frdeid.dicom.batch import run
+    from frdeid.keys import write_key
 
     folder = tmp_path / "in" / "DUPONT_Jeanne_123"
     folder.mkdir(parents=True)
