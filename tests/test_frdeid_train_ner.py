@@ -21,7 +21,7 @@ def gold(tmp_path_factory):
     return out / "truth" / "phi.jsonl"
 
 
-def test_training_lowers_the_loss_and_the_model_tags_text(gold, tmp_path):
+def test_training_lowers_the_loss_and_the_saved_model_loads_as_a_detector(gold, tmp_path):
     docs = list(read_gold_jsonl(gold))
     result = train_tagger(docs, tmp_path / "tagger.pt", TrainSettings(epochs=3, max_sentences=80, hidden_size=24))
     assert result.path.is_file()
@@ -44,3 +44,16 @@ def test_training_lowers_the_loss_and_the_model_tags_text(gold, tmp_path):
 def test_cli_refuses_missing_sources(tmp_path, capsys):
     assert frdeid_main(["train-ner", "--out", str(tmp_path / "m.pt")]) == 2
     assert frdeid_main(["train-ner", "--train", str(tmp_path / "none.jsonl"), "--out", str(tmp_path / "m.pt")]) == 2
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(reason="known defect: a tagger reloaded from its file predicts only O although its dev F1 "
+                          "during training reaches 0.73 (demo truth, 4 epochs); see the session notes",
+                   strict=False)
+def test_a_reloaded_tagger_finds_the_names_it_was_trained_on(gold, tmp_path):
+    docs = list(read_gold_jsonl(gold))
+    result = train_tagger(docs, tmp_path / "tagger.pt", TrainSettings(epochs=6))
+    config = load_config(overrides={"pipeline": {"detectors": ["flair_ner"]},
+                                    "detectors": {"flair_ner": {"model": str(result.path)}}})
+    found = [s for doc in docs[:5] for s in Pipeline(config).detect(doc.text)]
+    assert found
