@@ -15,7 +15,7 @@ from datetime import timedelta
 from ..anatomy import catalogue
 from ..model import Findings, Fracture
 from .bank import bank
-from .findings import limb, register_fields
+from .findings import age_tags, limb, register_fields
 from .writer import Writer
 
 _CONSULT_SCENARIOS = {
@@ -114,14 +114,7 @@ def _setup(w: Writer) -> None:
              "hospitalisation": "kind:hospitalisation"}[kind],
             bank("clinical")["spec_tag"].get(author.specialty, "spec:other")}
     tags.add("child" if child else "adult")
-    if years < 3:
-        tags.add("infant")
-    if 10 <= years < 20:
-        tags.add("teen")
-    if years >= 70:
-        tags.add("elderly")
-    if 20 <= years < 65:
-        tags.add("working_age")
+    tags |= age_tags(years)
     if treat:
         tags.add(f"treat:{treat}")
     if fracture is not None:

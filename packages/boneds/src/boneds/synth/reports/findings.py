@@ -84,6 +84,20 @@ def stated_kl_grade(text: str) -> int | None:
 
 
 # -- tags ------------------------------------------------------------------------------------------
+def age_tags(years: float) -> set[str]:
+    """Age-group tags that phrase-bank entries may require: infant, teen, elderly, working_age."""
+    tags = set()
+    if years < 3:
+        tags.add("infant")
+    if 10 <= years < 20:
+        tags.add("teen")
+    if years >= 70:
+        tags.add("elderly")
+    if 20 <= years < 65:
+        tags.add("working_age")
+    return tags
+
+
 def limb(part: str) -> str:
     """ "upper", "lower" or "axial" for a body part."""
     if part in ("hand", "wrist", "forearm", "elbow", "shoulder"):
@@ -104,14 +118,7 @@ def study_tags(w: Writer) -> set[str]:
     tags = {w.part, "lat" if w.side else "nolat", w.person.sex, limb(w.part)}
     years = w.age_on(study.started.date())[0]
     tags.add("child" if years < 16 else "adult")
-    if years < 3:
-        tags.add("infant")
-    if 10 <= years < 20:
-        tags.add("teen")
-    if years >= 70:
-        tags.add("elderly")
-    if 20 <= years < 65:
-        tags.add("working_age")
+    tags |= age_tags(years)
     ci = study.clinical_info if study.clinical_info in CLINICAL_KEYS else ""
     if not ci:
         ci = "follow_up" if (f.osteosynthesis or f.prosthesis) else ("arthrosis" if (f.kl_grade or 0) >= 2 else "trauma")
