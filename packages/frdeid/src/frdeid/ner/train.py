@@ -98,9 +98,12 @@ def train_tagger(docs: list[GoldDocument], out: Path, settings: TrainSettings | 
         words = flair.data.Dictionary(add_unk=True)
         for word in vocabulary:
             words.add_item(word)
+        # Characters first: flair 0.15 names stacked embeddings "<index>-<name>" but restores a
+        # one-hot embedding as plain "one-hot-text", and tokens concatenate embeddings in name order,
+        # so with one-hot first a reloaded tagger would read its features swapped (and tag only O).
         embeddings = StackedEmbeddings([
-            OneHotEmbeddings(words, field="text", embedding_length=settings.word_dim),
             CharacterEmbeddings(path_to_char_dict=str(char_path)),
+            OneHotEmbeddings(words, field="text", embedding_length=settings.word_dim),
         ])
         tagger = SequenceTagger(hidden_size=settings.hidden_size, embeddings=embeddings,
                                 tag_dictionary=tag_dictionary, tag_type="ner", tag_format="BIOES", use_crf=True)

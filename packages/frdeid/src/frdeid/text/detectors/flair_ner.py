@@ -7,6 +7,7 @@ ever downloaded. flair is imported only when the detector is built.
 from __future__ import annotations
 
 from functools import cache
+from importlib import resources
 from pathlib import Path
 
 from ...ner.tokens import sentences
@@ -26,11 +27,17 @@ def load_tagger(path: str):
     return SequenceTagger.load(path)
 
 
+def packaged_model() -> Path:
+    """The tagger shipped with frdeid, trained by `frdeid train-ner` on the synthetic export's truth."""
+    return Path(str(resources.files("frdeid").joinpath("data/models/flair-synthetic.pt")))
+
+
 class FlairNer:
     """Tags every sentence of a document; spans are the tagged token ranges."""
 
     def __init__(self, model: str, batch_size: int = 64) -> None:
-        if not model or not Path(model).is_file():
+        model = model or str(packaged_model())
+        if not Path(model).is_file():
             raise ValueError("flair_ner needs `model`, the path of a tagger file made by `frdeid train-ner`")
         self.tagger = load_tagger(str(model))
         self.batch_size = batch_size
@@ -65,5 +72,5 @@ class FlairNer:
 
 @register("flair_ner")
 def make_flair_ner(config: dict) -> FlairNer:
-    """`model`: path of the tagger file; `batch_size`."""
+    """`model`: path of a tagger file (empty: the packaged one); `batch_size`."""
     return FlairNer(config.get("model", ""), int(config.get("batch_size", 64)))
