@@ -9,6 +9,7 @@ from ..spans import TIER_LEXICON, Span, resolve
 from . import registry
 from .allowlist import is_allowlisted
 from .config import load_config
+from .detectors._names_common import patient_words
 from .document import Document, fold
 
 _SOFT_LABELS = {"PERSON", "PATIENT", "LOCATION", "INSTITUTION"}
@@ -50,13 +51,6 @@ class Pipeline:
         return results
 
 
-def _patient_words(patient: PatientIdentity | None) -> set[str]:
-    if patient is None:
-        return set()
-    words = fold(" ".join((patient.last_name, *patient.first_names))).replace("-", " ").split()
-    return {w for w in words if len(w) > 1}
-
-
 def _allowlisted(doc: Document, span: Span) -> bool:
     """Lexicon and NER name/place spans that are medical vocabulary are dropped, unless the span
     holds the known patient's name."""
@@ -65,4 +59,5 @@ def _allowlisted(doc: Document, span: Span) -> bool:
     surface = doc.text[span.start:span.end]
     if not is_allowlisted(surface):
         return False
-    return not (set(fold(surface).replace("-", " ").split()) & _patient_words(doc.patient))
+    known = patient_words(doc.patient)
+    return not (set(fold(surface).replace("-", " ").split()) & (known.surname | known.given))

@@ -18,6 +18,7 @@ from ..allowlist import is_allowlisted
 from ..document import Document, fold
 from ..lexicons import first_name_index, is_french_word, surname_index
 from ..registry import register
+from ._names_common import patient_words
 
 _WORD = regex.compile(r"\p{L}[\p{L}'’]*")
 _TITLES = frozenset({"dr", "dr.", "docteur", "pr", "pr.", "prof", "prof.", "professeur", "m.", "mr", "mr.", "mme",
@@ -83,9 +84,9 @@ class SpacyNer:
         return spans
 
 
-def _name_like(word: str, patient_words: set[str]) -> bool:
+def _name_like(word: str, patient_names: frozenset[str]) -> bool:
     folded = fold(word)
-    if folded in patient_words:
+    if folded in patient_names:
         return True
     if len(folded) < 2 or is_french_word(folded) or is_allowlisted(word):
         return False
@@ -97,12 +98,9 @@ def _name_core(doc: Document, start: int, end: int) -> tuple[int, int] | None:
     surname that is not French vocabulary, or the known patient's name), or None when it has none.
     The models also tag capitalised clinical words and header labels ("DATE DE NAISSANCE : DUPONT
     Jean") as persons."""
-    patient = doc.patient
-    patient_words: set[str] = set()
-    if patient is not None:
-        patient_words = set(fold(" ".join((patient.last_name, *patient.first_names))).replace("-", " ").split())
+    known = patient_words(doc.patient)
     words = list(_WORD.finditer(doc.text, start, end))
-    hits = [m.span() for m in words if _name_like(m.group(), patient_words)]
+    hits = [m.span() for m in words if _name_like(m.group(), known.surname | known.given)]
     unknown = [m.span() for m in words if _unknown_capitalised(m.group())]
     if len(hits) + len(unknown) >= 2:  # two name-like words: unknown names count too ("Patrique Pizzila")
         hits = sorted(set(hits) | set(unknown))
