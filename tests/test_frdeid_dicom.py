@@ -319,3 +319,28 @@ def test_no_path_is_printed_when_pydicom_complains(tmp_path, capfd):
     captured = capfd.readouterr()
     assert "DUPONT" not in captured.out + captured.err
     assert not any("DUPONT" in str(w.message) for w in caught)
+
+
+@pytest.mark.parametrize("text", ["DUPONT Marie 12/03/1950", "ID 01694390 GROSJEAN", "MARTIN Paul"])
+@pytest.mark.parametrize("corner", ["top", "bottom"])
+def test_one_line_of_burned_in_text_on_a_real_radiograph_is_quarantined(text, corner):
+    """A single line of identifying text burned into a real CR (pydicom-data RG1), in the collimated
+    border or over the image, must not pass; the same radiograph without it is written."""
+    import numpy as np
+    from PIL import Image, ImageDraw, ImageFont
+
+    from frdeid.dicom.screening import screen_pixels
+
+    ds = pydicom.dcmread(get_cr())
+    pixels = ds.pixel_array.copy()
+    assert screen_pixels(ds) is not None  # the clean radiograph passes
+    mask = Image.new("L", (ds.Columns, ds.Rows), 0)
+    size = int(ds.Rows * 0.025)
+    y = 20 if corner == "top" else ds.Rows - size - 30
+    ImageDraw.Draw(mask).text((40, y), text, fill=255, font=ImageFont.truetype("DejaVuSans.ttf", size))
+    ink = np.asarray(mask) > 127
+    spot = pixels[max(0, y - size):y + 2 * size, 40:40 + size * len(text)]
+    pixels[ink] = pixels.min() if spot.mean() > pixels.mean() else pixels.max()
+    ds.PixelData = pixels.tobytes()
+    with pytest.raises(Quarantine):
+        screen_pixels(ds)
