@@ -31,3 +31,20 @@ def small_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
     generate_export(out, SMALL_EXPORT["patients"], SMALL_EXPORT["seed"], SMALL_EXPORT["image_size"],
                     workers=2, progress=False)
     return out
+
+
+@pytest.fixture(scope="session")
+def small_build(small_export: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """`boneds build` of `small_export` (study layout, 256 px images, 8 samples per shard):
+    {"export", "out", "private", "key"} paths. Shared, read-only: copy before changing anything."""
+    from boneds.build.pipeline import BuildOptions, run_build
+    from frdeid.keys import write_key
+
+    root = tmp_path_factory.mktemp("build")
+    key_path = write_key(root / "site.key")
+    from frdeid.keys import read_key
+
+    out, private = root / "out", root / "private"
+    run_build(small_export, out, private, read_key(key_path),
+              BuildOptions(image_size=256, samples_per_shard=8, workers=1, progress=False))
+    return {"export": small_export, "out": out, "private": private, "key": key_path}

@@ -55,7 +55,7 @@ class StudyProcessor:
         self.export = Path(export)
         self.settings = settings
         self.text = TextDeidentifier(key)
-        self.dicom = DicomDeidentifier(key)
+        self.dicom = DicomDeidentifier(key, text_deidentifier=self.text)
 
     def process(self, task: StudyTask) -> StudyOutcome:
         """The samples of one study, or the reasons it has none."""
@@ -113,7 +113,9 @@ class StudyProcessor:
         except DicomDeidError as error:
             return f"{error.status}: {error.reason}"
         try:
-            image = convert_image(clean, self.settings.image_size, self.settings.jpeg_quality)
+            # frdeid never alters Pixel Data or the pixel module, and `ds` holds the pixels the
+            # screening decoded: converting it spares a second decode.
+            image = convert_image(ds, self.settings.image_size, self.settings.jpeg_quality)
         except ConversionError as error:
             return f"failed to convert: {error.reason}"
         meta = {

@@ -122,7 +122,10 @@ class DicomDeidentifier:
 
     def __init__(self, key: bytes, options: tuple[str, ...] | list[str] = DEFAULT_OPTIONS, *,
                  screen_pixels: bool = True, ocr: bool = True,
-                 text_cleaner: Callable[[str, Dataset], str] | None = None) -> None:
+                 text_cleaner: Callable[[str, Dataset], str] | None = None,
+                 text_deidentifier=None) -> None:
+        """`text_cleaner` replaces the text de-identifier for Clean Descriptors; `text_deidentifier`
+        shares an existing `TextDeidentifier` of the same key (it holds spaCy models: one per process)."""
         if not isinstance(key, bytes | bytearray) or len(key) < 16:
             raise ValueError("a key of at least 16 bytes is required")
         self._key = bytes(key)
@@ -132,7 +135,7 @@ class DicomDeidentifier:
         self.modified_dates = "retain-modified-dates" in self.profile.options
         self.full_dates = "retain-full-dates" in self.profile.options
         self._text_cleaner = text_cleaner
-        self._text_deid = None
+        self._text_deid = text_deidentifier
         self._clean_cache: dict[tuple, str] = {}
         self._uid_cache: dict[str, str] = {}
 

@@ -1,12 +1,15 @@
-"""Speed of the image conversion step of `boneds build` (DICOM radiograph -> 512 px JPEG), one core.
+"""Speed of `boneds build`: the image conversion step (DICOM radiograph -> 512 px JPEG, one core) and,
+with --end-to-end, a whole build (index, pairing, text and DICOM de-identification with burned-in
+screening, conversion, shards) of a synthetic export: studies/s and images/s.
 
 Prints images/s for: decode only (read + pixel_array) and conversion total (read, decode, display
 table, resize, JPEG) of an uncompressed Explicit VR Little Endian file and of a JPEG 2000 lossless one.
 Files are read from memory, so disk speed does not count; times are CPU times of this process. With --export, the uncompressed and
 JPEG 2000 figures are replaced by one figure over every DICOM file of that export.
 
-    .venv/bin/python benchmarks/build_convert.py [--rows 2500] [--columns 2000] [--repeats 20]
-    .venv/bin/python benchmarks/build_convert.py --export EXPORT
+    .venv/bin/python benchmarks/build.py [--rows 2500] [--columns 2000] [--repeats 20]
+    .venv/bin/python benchmarks/build.py --export EXPORT
+    .venv/bin/python benchmarks/build.py --end-to-end [--patients 20] [--export-size 1024] [--workers 1 2]
 """
 
 from __future__ import annotations
@@ -104,7 +107,13 @@ def main() -> None:
     parser.add_argument("--image-size", type=int, default=512)
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--export", type=Path, help="benchmark the files of this export instead")
+    parser.add_argument("--end-to-end", action="store_true", help="also time whole builds")
+    parser.add_argument("--patients", type=int, default=20, help="synthetic export size for --end-to-end")
+    parser.add_argument("--export-size", type=int, default=1024, help="radiograph size for --end-to-end")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts for --end-to-end")
     args = parser.parse_args()
+    if args.end_to_end:
+        end_to_end(args)
 
     stored = radiograph(args.rows, args.columns)
     uncompressed = dicom_bytes(stored, ExplicitVRLittleEndian)
@@ -129,6 +138,33 @@ def main() -> None:
     print(f"decode only (JPEG 2000 lossless): {rate:.2f} images/s")
     rate = per_second(lambda: convert_image(read(j2k), args.image_size), max(3, args.repeats // 4))
     print(f"conversion total (JPEG 2000 lossless): {rate:.2f} images/s")
+
+
+def end_to_end(args: argparse.Namespace) -> None:
+    """Whole builds of one synthetic export (generated unless --export), once per worker count."""
+    import json
+    import tempfile
+
+    from boneds.build.pipeline import BuildOptions, run_build
+    from frdeid.keys import generate_key
+
+    work = Path(tempfile.mkdtemp(prefix="boneds-bench-"))
+    export = args.export
+    if export is None:
+        from boneds.synth.export import generate_export
+
+        export = work / "export"
+        generate_export(export, args.patients, 11, args.export_size, workers=None, progress=False)
+    key = generate_key()
+    for workers in args.workers:
+        out, private = work / f"out-{workers}", work / f"private-{workers}"
+        stats = run_build(export, out, private, key, BuildOptions(image_size=args.image_size, workers=workers,
+                                                                   progress=False))
+        seconds = stats["timings"]["total_s"]
+        print(f"end to end, {workers} worker(s): {stats['samples']} studies, {stats['images']} images in "
+              f"{seconds:.1f} s = {stats['samples'] / seconds:.2f} studies/s, {stats['images'] / seconds:.2f} "
+              f"images/s (shard stage alone {stats['timings']['studies_per_s']} studies/s)")
+    print(json.dumps(stats["exclusions"], indent=1))
 
 
 if __name__ == "__main__":
