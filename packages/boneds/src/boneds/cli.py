@@ -116,7 +116,7 @@ def _build(args: argparse.Namespace) -> int:
     from frdeid.keys import KeyFileError, read_key
 
     from .build.index import TableError
-    from .build.pipeline import BuildError, BuildOptions, run_build
+    from .build.pipeline import BuildDefectError, BuildError, BuildOptions, run_build
 
     try:
         key = read_key(args.key)
@@ -127,10 +127,13 @@ def _build(args: argparse.Namespace) -> int:
                            samples_per_shard=args.samples_per_shard, partition=args.partition,
                            allow_next_day=not args.no_next_day, workers=args.workers, progress=not args.quiet)
     try:
-        stats = run_build(args.export, args.out, args.private, key, options)
+        stats = run_build(args.export, args.out, args.private, key, options, key_file=args.key)
     except (BuildError, TableError) as error:
         print(f"boneds build: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except BuildDefectError as error:
+        print(f"boneds build: {error}", file=sys.stderr)
+        return EXIT_FAILED
     inputs = stats["inputs"]
     print(f"{stats['samples']} samples ({stats['images']} images, {stats['patients']} patients) in "
           f"{stats['shards']} shards; DICOM files included {inputs.get('dicom_included', 0)}, excluded "

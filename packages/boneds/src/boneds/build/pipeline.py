@@ -23,6 +23,7 @@ shards as an uninterrupted one. With `partition=(I, N)`, outputs carry a `.pIIof
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import json
@@ -37,8 +38,8 @@ import pandas as pd
 from tqdm import tqdm
 
 from .index import index_dicom, read_patients, read_reports, studies_table
-from .pairing import pair_reports
-from .plan import BuildPlan, ShardPlan, StudyTask, make_plan
+from .pairing import PairingResult, pair_reports
+from .plan import BuildPlan, ShardPlan, StudyTask, in_partition, make_plan
 from .samples import SampleSettings, StudyOutcome, StudyProcessor
 from .shards import ShardWriter, remove_partial, shard_name
 
@@ -49,6 +50,10 @@ FORMAT_VERSION = 1
 
 class BuildError(RuntimeError):
     """The build cannot start or cannot go on (bad paths, a previous build with other settings)."""
+
+
+class BuildDefectError(RuntimeError):
+    """An internal check failed (an input accounted for twice): a defect of the build, not of the input."""
 
 
 @dataclass(frozen=True)
@@ -65,8 +70,9 @@ class BuildOptions:
     progress: bool = True
 
     def fingerprint(self, key: bytes) -> str:
-        """What must match for a build to resume another (the key is hashed, never stored)."""
-        settings = {k: v for k, v in asdict(self).items() if k not in ("workers", "progress")}
+        """What must match for a build to resume another, or for partitions to be joined (the key
+        is hashed, never stored)."""
+        settings = {k: v for k, v in asdict(self).items() if k not in ("workers", "progress", "partition")}
         settings["key"] = hashlib.sha256(b"boneds-build-key" + key).hexdigest()[:16]
         settings["format"] = FORMAT_VERSION
         return json.dumps(settings, sort_keys=True)
@@ -80,16 +86,25 @@ def suffix(partition: tuple[int, int] | None) -> str:
     return f".p{partition[0]:0{width}d}of{partition[1]:0{width}d}"
 
 
-def check_paths(export: Path, out: Path, private: Path) -> None:
-    """PRIVATE must not be inside OUT (everything in OUT leaves the hospital), nor OUT inside EXPORT."""
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def check_paths(export: Path, out: Path, private: Path, key_file: Path | None = None) -> None:
+    """Everything in OUT leaves the hospital: neither PRIVATE, the export nor the key may be inside
+    it; OUT and PRIVATE may not be inside the export either."""
     export, out, private = (Path(p).resolve() for p in (export, out, private))
     if not (export / "dicom").is_dir():
         raise BuildError("the export has no dicom/ folder")
-    if private == out or out in private.parents:
+    if _inside(private, out):
         raise BuildError("PRIVATE must not be inside OUT")
-    if out == export or export in out.parents:
+    if _inside(export, out):
+        raise BuildError("the export must not be inside OUT")
+    if key_file is not None and _inside(Path(key_file).resolve(), out):
+        raise BuildError("the key file must not be inside OUT")
+    if _inside(out, export):
         raise BuildError("OUT must not be inside the export")
-    if private == export or export in private.parents:
+    if _inside(private, export):
         raise BuildError("PRIVATE must not be inside the export")
 
 
@@ -108,16 +123,15 @@ def _process(task: StudyTask) -> StudyOutcome:
 
 
 # -- the build ---------------------------------------------------------------------------------
-def run_build(export: Path, out: Path, private: Path, key: bytes, options: BuildOptions) -> dict:
+def run_build(export: Path, out: Path, private: Path, key: bytes, options: BuildOptions,
+              key_file: Path | None = None) -> dict:
     """Build (or resume) the shards of an export; returns the stats written to OUT/stats.json."""
     export, out, private = Path(export), Path(out), Path(private)
-    check_paths(export, out, private)
+    check_paths(export, out, private, key_file)
     started = time.perf_counter()
     tag = suffix(options.partition)
     progress_dir = private / "progress"
-    for folder in (out / "shards", progress_dir):
-        folder.mkdir(parents=True, exist_ok=True)
-    _check_settings(progress_dir / f"settings{tag}.json", options.fingerprint(key))
+    _check_settings(out, progress_dir, options.fingerprint(key))
     remove_partial(out / "shards")
     remove_partial(progress_dir)
 
@@ -126,31 +140,68 @@ def run_build(export: Path, out: Path, private: Path, key: bytes, options: Build
     images = index_dicom(export, workers=options.workers, progress=options.progress)
     reports, patients = read_reports(export), read_patients(export)
     timings["index_s"] = time.perf_counter() - clock
-    images.to_parquet(private / f"index{tag}.parquet", index=False)
+    with _atomic(private / f"index{tag}.parquet") as part:
+        images.to_parquet(part, index=False)
 
     clock = time.perf_counter()
     studies = studies_table(images)
     pairing = pair_reports(studies, reports, allow_next_day=options.allow_next_day)
-    pairing.pairs.to_parquet(private / f"pairs{tag}.parquet", index=False)
+    with _atomic(private / f"pairs{tag}.parquet") as part:
+        pairing.pairs.to_parquet(part, index=False)
     plan = make_plan(key, images, studies, reports, patients, pairing, layout=options.layout,
                      samples_per_shard=options.samples_per_shard, partition=options.partition,
                      shard_name=lambda i: shard_name(i, options.partition))
     timings["pair_and_plan_s"] = time.perf_counter() - clock
+    pairing_counts = _partition_counts(pairing, studies, reports, key, options.partition)
 
     clock = time.perf_counter()
     records = _write_shards(plan, export, out, progress_dir, key, options)
     timings["shards_s"] = time.perf_counter() - clock
     timings["total_s"] = time.perf_counter() - started
-    return _finish(plan, records, pairing.counts(), out, private, tag, timings, options)
+    digest = hashlib.sha256(options.fingerprint(key).encode("utf-8")).hexdigest()
+    return _finish(plan, records, pairing_counts, out, private, tag, timings, options, digest)
 
 
-def _check_settings(path: Path, fingerprint: str) -> None:
-    if path.exists():
-        if path.read_text(encoding="utf-8") != fingerprint:
-            raise BuildError("OUT/PRIVATE hold a build made with other settings or another key; "
-                             "use new folders")
-        return
-    _write_atomic(path, fingerprint.encode("utf-8"))
+def _check_settings(out: Path, progress_dir: Path, fingerprint: str) -> None:
+    """Refuse folders that hold a build made with other settings or another key (any partition):
+    its shards would mix with this build's. OUT keeps a digest of the settings, PRIVATE the settings."""
+    digest = json.dumps({"settings_sha256": hashlib.sha256(fingerprint.encode("utf-8")).hexdigest()})
+    marks = ((out / "build.json", digest), (progress_dir / "settings.json", fingerprint))
+    for path, expected in marks:
+        if path.exists() and path.read_text(encoding="utf-8") != expected:
+            raise BuildError("OUT or PRIVATE holds a build made with other settings or another key; use new folders")
+    if not (out / "build.json").exists() and (out / "shards").is_dir() and any((out / "shards").iterdir()):
+        raise BuildError("OUT holds shards of another build; use a new folder")
+    for folder in (out / "shards", progress_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+    for path, expected in marks:
+        if not path.exists():
+            _write_atomic(path, expected.encode("utf-8"))
+
+
+def _partition_counts(pairing: PairingResult, studies: pd.DataFrame, reports: pd.DataFrame, key: bytes,
+                      partition: tuple[int, int] | None) -> dict:
+    """The pairing figures of this partition's patients only (so that merged figures add up)."""
+    if partition is None:
+        return pairing.counts()
+    mine = {p for p in set(studies["patient_id"]) | set(reports["patient_id"]) if in_partition(key, p, partition)}
+    study_ids = set(studies.loc[studies["patient_id"].isin(mine), "study_uid"])
+    report_ids = set(reports.loc[reports["patient_id"].isin(mine), "report_id"])
+    return PairingResult(pairs=pairing.pairs[pairing.pairs["study_uid"].isin(study_ids)],
+                         study_status=pairing.study_status[pairing.study_status["study_uid"].isin(study_ids)],
+                         report_status=pairing.report_status[pairing.report_status["report_id"].isin(report_ids)]
+                         ).counts()
+
+
+@contextlib.contextmanager
+def _atomic(path: Path):
+    """Yield a temporary path next to `path`; rename it to `path` when the block succeeds."""
+    part = path.with_name(path.name + ".part")
+    try:
+        yield part
+        os.replace(part, path)
+    finally:
+        part.unlink(missing_ok=True)
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -233,24 +284,26 @@ def _write_one(shard: ShardPlan, outcomes, out: Path, progress_dir: Path, bar: t
 
 
 def _finish(plan: BuildPlan, records: list[dict], pairing_counts: dict, out: Path, private: Path, tag: str,
-            timings: dict, options: BuildOptions) -> dict:
+            timings: dict, options: BuildOptions, digest: str) -> dict:
     rows = plan.report_rows + [row for record in records for row in record["rows"]]
     rows.sort(key=lambda r: (r["kind"], r["source"]))
     sources = [r["source"] for r in rows]
     if len(set(sources)) != len(sources):
-        raise BuildError("an input was accounted for twice (a defect of the build)")
-    with open(private / f"build-report{tag}.csv", "w", encoding="utf-8", newline="") as handle:
+        raise BuildDefectError("an input was accounted for twice (a defect of the build)")
+    with _atomic(private / f"build-report{tag}.csv") as part, open(part, "w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=REPORT_FIELDS)
         writer.writeheader()
         writer.writerows(rows)
     pseudonyms = pd.DataFrame(sorted(plan.pseudonyms.items()), columns=["patient_id", "patient_pseudonym"])
-    pseudonyms.to_csv(private / f"pseudonyms{tag}.csv", index=False)
+    with _atomic(private / f"pseudonyms{tag}.csv") as part:
+        pseudonyms.to_csv(part, index=False)
 
     sizes = {r["shard"]: r["samples"] for r in records if r["samples"]}
     _write_atomic(out / f"sizes{tag}.json", json.dumps(sizes, indent=1, sort_keys=True).encode("utf-8"))
     manifest = pd.DataFrame([m for r in records for m in r["manifest"]], columns=list(MANIFEST_COLUMNS))
-    manifest.to_parquet(out / f"manifest{tag}.parquet", index=False)
-    stats = _stats(rows, sizes, manifest, pairing_counts, timings, options)
+    with _atomic(out / f"manifest{tag}.parquet") as part:
+        manifest.to_parquet(part, index=False)
+    stats = _stats(rows, sizes, manifest, pairing_counts, timings, options) | {"settings_sha256": digest}
     _write_atomic(out / f"stats{tag}.json", json.dumps(stats, indent=1, sort_keys=True).encode("utf-8"))
     return stats
 
@@ -298,7 +351,8 @@ def merge_partitions(out: Path, private: Path | None = None) -> dict:
     _write_atomic(out / "sizes.json", json.dumps(sizes, indent=1, sort_keys=True).encode("utf-8"))
     manifest = pd.concat([pd.read_parquet(out / f"manifest{t}.parquet") for t in tags], ignore_index=True)
     manifest = manifest.sort_values(["shard", "key"], kind="stable").reset_index(drop=True)
-    manifest.to_parquet(out / "manifest.parquet", index=False)
+    with _atomic(out / "manifest.parquet") as part:
+        manifest.to_parquet(part, index=False)
     stats = [json.loads((out / f"stats{t}.json").read_text(encoding="utf-8")) for t in tags]
     merged = _merge_stats(stats)
     _write_atomic(out / "stats.json", json.dumps(merged, indent=1, sort_keys=True).encode("utf-8"))
@@ -306,13 +360,22 @@ def merge_partitions(out: Path, private: Path | None = None) -> dict:
         private = Path(private)
         reports = pd.concat([pd.read_csv(private / f"build-report{t}.csv", dtype=str, keep_default_na=False)
                              for t in tags], ignore_index=True).sort_values(["kind", "source"])
-        reports.to_csv(private / "build-report.csv", index=False)
+        with _atomic(private / "build-report.csv") as part:
+            reports.to_csv(part, index=False)
         pseudonyms = pd.concat([pd.read_csv(private / f"pseudonyms{t}.csv", dtype=str) for t in tags])
-        pseudonyms.sort_values("patient_id").to_csv(private / "pseudonyms.csv", index=False)
+        with _atomic(private / "pseudonyms.csv") as part:
+            pseudonyms.sort_values("patient_id").to_csv(part, index=False)
     return merged
 
 
+SETTINGS_KEYS = ("format_version", "layout", "image_size", "jpeg_quality", "settings_sha256")
+
+
 def _merge_stats(stats: list[dict]) -> dict:
+    for name in SETTINGS_KEYS:
+        if len({json.dumps(s.get(name)) for s in stats}) != 1:
+            raise BuildError(f"the partitions were built with different settings or keys ({name})")
+
     def add(a, b):
         if isinstance(a, dict) and isinstance(b, dict):
             return {k: add(a.get(k), b.get(k)) for k in sorted(set(a) | set(b))}
@@ -323,6 +386,8 @@ def _merge_stats(stats: list[dict]) -> dict:
     merged = stats[0]
     for other in stats[1:]:
         merged = add(merged, other)
+    for name in SETTINGS_KEYS:
+        merged[name] = stats[0].get(name)
     merged["partition"] = None
     merged["partitions"] = len(stats)
     merged["timings"].pop("studies_per_s", None)

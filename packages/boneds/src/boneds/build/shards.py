@@ -67,7 +67,7 @@ class ShardWriter:
         self.part = self.path.with_name(self.path.name + PART_SUFFIX)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._handle = open(self.part, "wb")  # noqa: SIM115 - closed in close()/abort()
-        self._tar = tarfile.open(fileobj=self._handle, mode="w", format=tarfile.USTAR_FORMAT)
+        self._tar = tarfile.open(fileobj=self._handle, mode="w", format=tarfile.USTAR_FORMAT)  # noqa: SIM115
         self.count = 0
         self._keys: set[str] = set()
 
