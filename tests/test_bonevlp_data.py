@@ -22,7 +22,7 @@ from PIL import Image
 from bonevlp.data.augment import eval_transform, train_transform
 from bonevlp.data.loader import DataConfig, choose_images, make_loader
 from bonevlp.data.shards import resolve_shards, split_keys
-from bonevlp.data.text import clean_report, report_to_caption, split_sentences
+from bonevlp.data.text import clean_report, clinical_body, report_to_caption, split_sentences
 
 CONTEXT = 12
 REPORT = ("Dr Q. PAQUOT – Dr M. LAMBERT\nN° dossier : [ID]\n[EMAIL]  [URL]\n====\n"
@@ -339,11 +339,23 @@ def test_split_sentences_respects_abbreviations_initials_and_bullets():
 
 def test_report_to_caption_joins_sentences_and_shuffles_them_reproducibly():
     plain = report_to_caption(REPORT)
-    assert plain == " ".join(split_sentences(clean_report(REPORT))) and "\n" not in plain
+    assert plain == " ".join(split_sentences(clinical_body(clean_report(REPORT)))) and "\n" not in plain
     shuffled = [report_to_caption(REPORT, random.Random(seed), shuffle=True) for seed in range(5)]
     assert shuffled[0] == report_to_caption(REPORT, random.Random(0), shuffle=True)
     assert len(set(shuffled)) > 1
     assert all(sorted(s.split()) == sorted(plain.split()) for s in shuffled)
+
+
+def test_clinical_body_drops_the_letterhead_and_the_signature():
+    report = ("CHU Ambroise Paré\nService d'imagerie médicale\nPROTOCOLE DE RADIOLOGIE\nPatient : Jean Dupont\n"
+              "Examen : RX poignet gauche F + P\nIndication : chute.\nConclusion : fracture du radius distal.\n"
+              "Document validé électroniquement par le Dr Martin\nCopie : Dr Peeters")
+    assert clinical_body(report) == ("Examen : RX poignet gauche F + P\nIndication : chute.\n"
+                                     "Conclusion : fracture du radius distal.")
+    assert clinical_body("Pas de fracture.\nDr Martin") == "Pas de fracture.\nDr Martin"  # no heading: whole
+    caption = report_to_caption(report)
+    assert caption.startswith("Examen : RX poignet") and "Dupont" not in caption and "Peeters" not in caption
+    assert "Dupont" in report_to_caption(report, body_only=False)
 
 
 # --- augmentation ------------------------------------------------------------------------------

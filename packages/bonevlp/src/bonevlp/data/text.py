@@ -2,6 +2,7 @@
 them (a text augmentation), re-join them with spaces.
 
     clean_report(raw)                 whitespace normalised, boilerplate lines dropped, one line per line
+    clinical_body(cleaned)            from the first clinical heading to the signature
     split_sentences(cleaned)          ["Fracture non déplacée du trochiter.", "Pas de luxation.", ...]
     report_to_caption(raw, rng, shuffle=True)
 
@@ -66,6 +67,36 @@ def clean_report(text: str) -> str:
     return "\n".join(line for line in lines if line and not is_boilerplate(line))
 
 
+# Headings that open the clinical part of a radiology report (indication, technique, findings,
+# conclusion), compared without accents or case at the start of a line. What comes before the first one
+# is the letterhead (institution, addresses, identity block), which says nothing about the images and
+# would fill the text context; the authors likewise dropped PDF headers and footers.
+_HEADING_RE = re.compile(
+    r"^(?:examen|exam|indications?|clinique|renseignements?|rc|motif|anamnese|contexte|histoire|"
+    r"technique|incidences?|protocole|realisation|resultats?|description|compte rendu|analyse|"
+    r"observations?|constatations?|rapport|conclusions?|en conclusion|avis|impression|synthese|ccl)"
+    r"(?:\b[^:]{0,25}:|\s*$)")  # "Renseignements cliniques :", "Conclusion" alone; not "Protocole de radiologie"
+# Lines that close a report: signature, validation, copies.
+_FOOTER_RE = re.compile(r"^(?:document valide|valide electroniquement|signe|copies?\b|cc\b|c\.c\.)")
+
+
+def _folded(line: str) -> str:
+    decomposed = unicodedata.normalize("NFD", line.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def clinical_body(cleaned: str) -> str:
+    """The clinical part of a cleaned report: from the first line opening with a clinical heading
+    ("Examen :", "Indication :", "Technique :", "Résultat :", "Conclusion", ...) up to the first signature or
+    copy line after it. A report with no such heading is returned whole."""
+    lines = cleaned.split("\n")
+    start = next((i for i, line in enumerate(lines) if _HEADING_RE.match(_folded(line))), None)
+    if start is None:
+        return cleaned
+    end = next((i for i in range(start + 1, len(lines)) if _FOOTER_RE.match(_folded(lines[i]))), len(lines))
+    return "\n".join(lines[start:end])
+
+
 def _ends_sentence(text_before: str) -> bool:
     """False when the full stop closing `text_before` belongs to an abbreviation or an initial."""
     match = _LAST_WORD_RE.search(text_before)
@@ -105,10 +136,13 @@ def split_sentences(text: str) -> list[str]:
     return sentences
 
 
-def report_to_caption(text: str, rng: random.Random | None = None, shuffle: bool = False) -> str:
-    """The caption of a report: cleaned, split into sentences, the sentences shuffled when `shuffle`
-    (with `rng`, else the `random` module), re-joined with single spaces."""
-    sentences = split_sentences(clean_report(text))
+def report_to_caption(text: str, rng: random.Random | None = None, shuffle: bool = False,
+                      body_only: bool = True) -> str:
+    """The caption of a report: cleaned, cut to its clinical body (`body_only`), split into
+    sentences, the sentences shuffled when `shuffle` (with `rng`, else the `random` module), re-joined
+    with single spaces."""
+    cleaned = clean_report(text)
+    sentences = split_sentences(clinical_body(cleaned) if body_only else cleaned)
     if shuffle and len(sentences) > 1:
         (rng or random).shuffle(sentences)
     return " ".join(sentences)

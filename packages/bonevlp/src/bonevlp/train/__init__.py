@@ -1,0 +1,1 @@
+"""`bonevlp train`: CLIP-style pretraining on study shards (config, optimiser, checkpoints, loop)."""
