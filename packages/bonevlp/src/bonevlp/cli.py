@@ -48,7 +48,8 @@ def _add_train(sub) -> None:
     for name, values in choices.items():
         train.add_argument(f"--{name}", choices=values, default=getattr(defaults, name))
     for name in ("images_per_study", "max_image_index", "image_size", "batch_size", "accum_steps", "epochs",
-                 "max_steps", "warmup_steps", "workers", "seed", "vocab_size", "log_every", "save_every"):
+                 "max_steps", "warmup_steps", "workers", "seed", "vocab_size", "log_every", "save_every",
+                 "epoch_samples"):
         train.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(defaults, name))
     for name in ("time_budget", "lr", "weight_decay", "val_fraction", "init_temperature"):
         train.add_argument(f"--{name.replace('_', '-')}", type=float, default=getattr(defaults, name))
@@ -59,6 +60,7 @@ def _add_train(sub) -> None:
     train.add_argument("--fixed-temperature", action="store_true", help="do not learn the temperature")
     train.add_argument("--no-sentence-shuffle", action="store_true")
     train.add_argument("--grad-checkpointing", action="store_true")
+    train.add_argument("--resampled", action="store_true", help="draw shards with replacement (many workers)")
     train.add_argument("--device", default="auto", help="auto, cpu or cuda")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 

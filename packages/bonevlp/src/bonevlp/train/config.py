@@ -34,6 +34,8 @@ class TrainConfig:
     precision: str = "auto"               # auto (bf16 on GPU, fp32 on CPU) | fp32 | bf16 | fp16
     grad_checkpointing: bool = False
     workers: int = 2
+    resampled: bool = False               # draw shards with replacement (many workers, few shards)
+    epoch_samples: int | None = None      # fixed samples per epoch (default: the training split's size)
     seed: int = 0
     val_fraction: float = 0.1
     shuffle_sentences: bool = True

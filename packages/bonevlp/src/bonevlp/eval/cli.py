@@ -1,0 +1,154 @@
+"""`bonevlp eval <task>`: the evaluation subcommands (results as JSON with `--out`, a table on stdout).
+
+    bonevlp eval zeroshot  --model RUN_OR_EXPORT --dataset fracatlas:/data/FracAtlas --out zs.json
+    bonevlp eval retrieval --model RUN_OR_EXPORT --data SHARDS --split val --out retrieval.json
+
+Wire it into the main parser with `add_eval_parser(subparsers)` and dispatch `args.command == "eval"`
+to `run_eval(args)`. Exit codes: 0 done; 1 the evaluation failed; 2 bad arguments or inputs (a path
+without the expected layout, zero-shot asked for a regression label, ...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+TASKS = ("zeroshot", "retrieval")  # later: probe, analyse, synonyms
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", required=True, type=Path,
+                        help="a run directory (checkpoints/latest.pt) or a `bonevlp export` folder")
+    parser.add_argument("--out", type=Path, default=None, help="write the results here (JSON)")
+    parser.add_argument("--batch-size", type=int, default=64, help="studies (or images) per batch")
+    parser.add_argument("--workers", type=int, default=2, help="image decoding processes")
+    parser.add_argument("--max-images", type=int, default=None,
+                        help="images pooled per study at most (default: the run's max_image_index, else 12)")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    parser.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"),
+                        help="auto: bf16 on a GPU, fp32 on the CPU")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def add_eval_parser(subparsers) -> argparse.ArgumentParser:
+    """Add `eval` (with `zeroshot` and `retrieval`) to the main parser's subparsers; returns its parser."""
+    from .datasets import KINDS
+
+    parser = subparsers.add_parser("eval", help="evaluate a trained model (zero-shot, retrieval)",
+                                   description="Evaluate a run or an exported model: JSON results (--out) and a "
+                                               "table on stdout.")
+    tasks = parser.add_subparsers(dest="eval_task", required=True)
+    zeroshot = tasks.add_parser(
+        "zeroshot", help="zero-shot classification with French prompt ensembles (AUROC, accuracy)",
+        description="CheXzero-style zero-shot classification: per label, positive against negative prompts "
+                    "(or one prompt set per class), softmax of the scaled similarities. Datasets are read in "
+                    "their own layout from a local path.")
+    _common(zeroshot)
+    zeroshot.add_argument("--dataset", required=True, metavar="KIND:PATH",
+                          help=f"KIND one of {', '.join(KINDS)}; PATH the dataset's local copy")
+    zeroshot.add_argument("--split", default=None,
+                          help="the dataset's own split (MURA: train/valid; knee KL: train/val/test); default all")
+    zeroshot.add_argument("--labels", default=None,
+                          help="comma-separated labels to evaluate (default: the dataset's main one, e.g. "
+                               "fracture; FracAtlas also has hardware, GRAZPEDWRI-DX metal, cast, osteopenia)")
+    zeroshot.add_argument("--prompts", type=Path, default=None,
+                          help="prompts file (JSON, see bonevlp/data/prompts/prompts_fr.json); default the "
+                               "packaged French prompts")
+    zeroshot.add_argument("--scores", type=Path, default=None, help="also write each unit's probabilities (CSV)")
+
+    retrieval = tasks.add_parser(
+        "retrieval", help="report-to-study and study-to-report retrieval (R@1/5/10, median rank)",
+        description="Embed every validation study of the shards (its images pooled) and its report caption, "
+                    "then rank: R@K both ways, median rank, pool size n.")
+    _common(retrieval)
+    retrieval.add_argument("--data", required=True, help="shards: a boneds build folder, glob or brace pattern")
+    retrieval.add_argument("--split", default="val", choices=("val",))
+    retrieval.add_argument("--val-fraction", type=float, default=None,
+                           help="validation share of the split buckets (default: the run's, else 0.1)")
+    return parser
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    """Run the `eval` subcommand parsed into `args`; prints the table, writes `--out`; returns the exit code."""
+    from .datasets import DatasetLayoutError
+    from .zeroshot import ZeroShotNotApplicableError
+
+    task = getattr(args, "eval_task", None)
+    runners = {"zeroshot": _zeroshot, "retrieval": _retrieval}
+    if task not in runners:
+        print(f"bonevlp eval: unknown task {task!r} (expected {', '.join(TASKS)})", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        result = runners[task](args)
+    except (DatasetLayoutError, ZeroShotNotApplicableError, FileNotFoundError, KeyError, ValueError) as error:
+        message = error.args[0] if isinstance(error, KeyError) and error.args else error
+        print(f"bonevlp eval {task}: {message}", file=sys.stderr)
+        return EXIT_USAGE
+    except RuntimeError as error:
+        print(f"bonevlp eval {task}: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    from .results import format_table, write_results
+
+    print(format_table(result))
+    if args.out is not None:
+        print(f"results written: {write_results(result, args.out)}")
+    return EXIT_OK
+
+
+def _load(args: argparse.Namespace):
+    from .embed import load_model
+
+    if args.batch_size < 1 or args.workers < 0 or (args.max_images is not None and args.max_images < 1):
+        raise ValueError("--batch-size and --max-images must be >= 1, --workers >= 0")
+    return load_model(args.model, args.device, args.precision)
+
+
+def _max_images(args: argparse.Namespace, loaded) -> int:
+    from .embed import MAX_IMAGES
+
+    if args.max_images is not None:
+        return args.max_images
+    return int((loaded.run_config or {}).get("max_image_index") or MAX_IMAGES)
+
+
+def _zeroshot(args: argparse.Namespace) -> dict:
+    from .datasets import load_dataset, parse_dataset_spec
+    from .prompts import load_prompts
+    from .zeroshot import check_labels, evaluate_zeroshot
+
+    kind, path = parse_dataset_spec(args.dataset)
+    data = load_dataset(kind, path, args.split)
+    labels = [label.strip() for label in args.labels.split(",") if label.strip()] if args.labels else None
+    labels = check_labels(data, labels)  # refuse bone age before loading a model
+    prompts = load_prompts(args.prompts)
+    for label in labels:
+        prompts.get(label)
+    loaded = _load(args)
+    return evaluate_zeroshot(loaded, data, prompts, labels, batch_size=args.batch_size, workers=args.workers,
+                             max_images=_max_images(args, loaded), progress=not args.quiet, scores_csv=args.scores)
+
+
+def _retrieval(args: argparse.Namespace) -> dict:
+    from .retrieval import evaluate_retrieval
+
+    loaded = _load(args)
+    val_fraction = args.val_fraction
+    if val_fraction is None:
+        saved = (loaded.run_config or {}).get("val_fraction")
+        val_fraction = 0.1 if saved is None else float(saved)
+    return evaluate_retrieval(loaded, args.data, split=args.split, val_fraction=val_fraction,
+                              batch_size=args.batch_size, workers=args.workers, max_images=_max_images(args, loaded),
+                              progress=not args.quiet)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m bonevlp.eval.cli eval ...` (the same as `bonevlp eval ...` once wired)."""
+    parser = argparse.ArgumentParser(prog="bonevlp")
+    add_eval_parser(parser.add_subparsers(dest="command", required=True))
+    return run_eval(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
