@@ -23,6 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("env", help="print the versions of torch, torchvision and open_clip, and the devices seen (JSON)")
     _add_train(sub)
+    from .eval.cli import add_eval_parser
+
+    add_eval_parser(sub)
     export = sub.add_parser("export", help="write a trained run as an open_clip local-dir model",
                             description="Write RUN's latest checkpoint as an open_clip `local-dir:` model "
                                         "(open_clip_config.json, weights, tokenizer).")
@@ -91,6 +94,10 @@ def main(argv: list[str] | None = None) -> int:
         return _train(args)
     if args.command == "export":
         return _export(args)
+    if args.command == "eval":
+        from .eval.cli import run_eval
+
+        return run_eval(args)
     return EXIT_USAGE
 
 

@@ -178,7 +178,7 @@ def _number(value: str | None) -> float | None:
 
 
 def _find_root(path: Path, kind: str, marker: str, names: tuple[str, ...] = ()) -> Path:
-    """`path`, or the one subfolder of it (named in `names`, or any) that holds `marker`."""
+    """`path`, or its one subfolder holding `marker` (those named in `names` first)."""
     path = Path(path).expanduser()
     if not path.exists():
         raise DatasetLayoutError(kind, path, "the path does not exist")
@@ -186,10 +186,10 @@ def _find_root(path: Path, kind: str, marker: str, names: tuple[str, ...] = ()) 
         raise DatasetLayoutError(kind, path, "not a folder")
     if (path / marker).exists():
         return path
-    candidates = [path / name for name in names] or sorted(p for p in path.iterdir() if p.is_dir())
-    found = [c for c in candidates if (c / marker).exists()]
-    if len(found) == 1:
-        return found[0]
+    for candidates in ([path / name for name in names], sorted(p for p in path.iterdir() if p.is_dir())):
+        found = [c for c in candidates if (c / marker).exists()]
+        if len(found) == 1:
+            return found[0]
     raise DatasetLayoutError(kind, path, f"no {marker} found")
 
 

@@ -46,6 +46,10 @@ def _fmt(value) -> str:
     return str(value)
 
 
+def _rank(value) -> str:
+    return "n/a" if value is None else f"{value:g}"
+
+
 def _rows(pairs: list[tuple[str, str]]) -> list[str]:
     width = max((len(k) for k, _ in pairs), default=0)
     return [f"  {k.ljust(width)}  {v}" for k, v in pairs]
@@ -72,9 +76,9 @@ def format_table(result: dict) -> str:
     if task == "retrieval":
         ks = sorted({int(k.split("@")[1]) for k in result if k.startswith("image_to_text_R@")})
         header = ["direction", *(f"R@{k}" for k in ks), "median rank"]
-        rows = [[label, *(_fmt(result.get(f"{d}_R@{k}")) for k in ks), _fmt(result.get(f"{d}_median_rank"))]
+        rows = [[label, *(_fmt(result.get(f"{d}_R@{k}")) for k in ks), _rank(result.get(f"{d}_median_rank"))]
                 for d, label in RETRIEVAL_DIRECTIONS]
-        rows.append(["chance", *(_fmt(result.get(f"chance_R@{k}")) for k in ks), _fmt((result.get("n", 0) + 1) / 2)])
+        rows.append(["chance", *(_fmt(result.get(f"chance_R@{k}")) for k in ks), _rank((result.get("n", 0) + 1) / 2)])
         lines += [""] + _table(header, rows)
         return "\n".join(lines)
     shown = {"task", "model", "dataset", "data", "path", "split", "prompts", "n", "n_images", "per_class"}

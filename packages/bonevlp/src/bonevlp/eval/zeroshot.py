@@ -123,7 +123,8 @@ def evaluate_zeroshot(loaded: LoadedModel, data: LabeledImages, prompts: PromptB
     labels = check_labels(data, labels)
     units = data.units()
     if not units:
-        raise ValueError(f"{data.kind} at {data.root}: no image to evaluate")
+        where = f" (split {data.split})" if data.split else ""
+        raise ValueError(f"{data.kind} at {data.root}{where}: no image to evaluate")
     sets = {label: _prompt_set(data, label, prompts) for label in labels}
     if image_embeddings is None:
         image_embeddings = embed_image_groups(loaded, [u.paths for u in units], batch_size, workers, max_images,

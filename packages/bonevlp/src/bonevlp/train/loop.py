@@ -181,6 +181,7 @@ def _train(config: TrainConfig, resume: bool, world: World) -> dict:
                       max_image_index=config.max_image_index, image_size=image_size, workers=config.workers,
                       val_fraction=config.val_fraction, seed=config.seed, shuffle_sentences=config.shuffle_sentences,
                       mean=tuple(preprocess["mean"]), std=tuple(preprocess["std"]), resampled=config.resampled)
+    tokenize(["warm-up"])  # load the tokenizer here: forked loader workers inherit it instead of loading it each epoch
     loader, epoch_samples = make_loader(data, tokenize, split="train", epoch_samples=config.epoch_samples)
     batches_per_epoch = max(1, len(loader))
     steps_per_epoch = max(1, batches_per_epoch // config.accum_steps)
