@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the embedded synthetic hospital export: generate it, summarise it, de-identify its
 # reports and score the text de-identification, build the paired, de-identified shards and audit
-# them, then pretrain the tiny model on the shards and export it. Evaluation joins here.
+# them, then pretrain the tiny model on the shards, export it and evaluate it (zero-shot, retrieval).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT="${1:-demo-output}"
@@ -9,28 +9,34 @@ BIN=".venv/bin"
 
 rm -rf "$OUT"
 mkdir -p "$OUT"
-echo "== 1/7 generating the synthetic hospital export (100 patients, 1024 px)"
+echo "== 1/8 generating the synthetic hospital export (100 patients, 1024 px)"
 "$BIN/boneds" synth "$OUT/export" --patients 100 --seed 0 --image-size 1024
-echo "== 2/7 summary"
+echo "== 2/8 summary"
 "$BIN/python" -m json.tool "$OUT/export/truth/summary.json"
 # Everything that links back to patients (key, detected spans) stays in private/.
 mkdir -p "$OUT/private" "$OUT/deid"
 "$BIN/frdeid" keygen "$OUT/private/site.key"
-echo "== 3/7 de-identifying the reports (frdeid text; input: the export's documents with their patients)"
+echo "== 3/8 de-identifying the reports (frdeid text; input: the export's documents with their patients)"
 "$BIN/frdeid" text "$OUT/export/truth/phi.jsonl" "$OUT/deid/reports.jsonl" --key "$OUT/private/site.key" \
     --spans "$OUT/private/spans.jsonl" --workers 2
-echo "== 4/7 scoring the detected spans against the synthetic truth (frdeid eval)"
+echo "== 4/8 scoring the detected spans against the synthetic truth (frdeid eval)"
 "$BIN/frdeid" eval "$OUT/export/truth/phi.jsonl" "$OUT/private/spans.jsonl" --json "$OUT/private/text-eval.json"
-echo "== 5/7 building de-identified, paired WebDataset shards (boneds build)"
+echo "== 5/8 building de-identified, paired WebDataset shards (boneds build)"
 "$BIN/boneds" build "$OUT/export" "$OUT/shards" --key "$OUT/private/site.key" --private "$OUT/private/build" \
     --workers 2 --samples-per-shard 100
 "$BIN/python" -m json.tool "$OUT/shards/stats.json"
-echo "== 6/7 independent leak scan of everything that would leave the hospital (boneds audit)"
+echo "== 6/8 independent leak scan of everything that would leave the hospital (boneds audit)"
 "$BIN/boneds" audit "$OUT/shards" --export "$OUT/export" --private "$OUT/private/build" --quiet
-echo "== 7/7 off-site: CLIP-style pretraining of the tiny model on the shards, on CPU (bonevlp train)"
+echo "== 7/8 off-site: CLIP-style pretraining of the tiny model on the shards, on CPU (bonevlp train)"
 "$BIN/bonevlp" train --data "$OUT/shards" --out "$OUT/runs/tiny" --model tiny --batch-size 32 --workers 2 \
-    --epochs 1000 --time-budget "${DEMO_TRAIN_SECONDS:-300}" --lr 5e-4 --log-every 20 --quiet
+    --epoch-samples 4096 --epochs 100 --time-budget "${DEMO_TRAIN_SECONDS:-300}" --lr 5e-4 --log-every 20 --quiet
 "$BIN/bonevlp" export "$OUT/runs/tiny" --out "$OUT/models/tiny"
+echo "== 8/8 evaluation: zero-shot fracture detection on a synthetic FracAtlas-layout set; retrieval on the validation split"
+"$BIN/boneds" synth-downstream "$OUT/downstream/fracatlas" --task fracture --size 200 --image-size 256
+"$BIN/bonevlp" eval zeroshot --model "$OUT/models/tiny" --dataset "fracatlas:$OUT/downstream/fracatlas" \
+    --out "$OUT/eval/zeroshot-fracatlas.json" --quiet
+"$BIN/bonevlp" eval retrieval --model "$OUT/runs/tiny" --data "$OUT/shards" --split val \
+    --out "$OUT/eval/retrieval.json" --quiet
 echo
 echo "outputs:"
 echo "  export (DICOM tree, reports.csv, patients.csv): $OUT/export"
@@ -39,4 +45,5 @@ echo "  de-identified reports:                         $OUT/deid/reports.jsonl"
 echo "  shards, sizes.json, manifest, stats (leave):  $OUT/shards"
 echo "  training run (metrics.jsonl, checkpoints):     $OUT/runs/tiny"
 echo "  exported open_clip model (local-dir:):         $OUT/models/tiny"
+echo "  evaluation results (JSON):                     $OUT/eval"
 echo "  key, spans, scores, build report (stay inside): $OUT/private"
