@@ -26,7 +26,7 @@ import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, JPEG2000Lossless, generate_uid
 
-from boneds.build.convert import ConversionError, convert_image
+from boneds.builder.convert import ConversionError, convert_image
 
 
 def radiograph(rows: int, columns: int, seed: int = 0) -> np.ndarray:
@@ -145,7 +145,7 @@ def end_to_end(args: argparse.Namespace) -> None:
     import json
     import tempfile
 
-    from boneds.build.pipeline import BuildOptions, run_build
+    from boneds.builder.pipeline import BuildOptions, run_build
     from frdeid.keys import generate_key
 
     work = Path(tempfile.mkdtemp(prefix="boneds-bench-"))

@@ -37,7 +37,7 @@ def small_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def small_build(small_export: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """`boneds build` of `small_export` (study layout, 256 px images, 8 samples per shard):
     {"export", "out", "private", "key"} paths. Shared, read-only: copy before changing anything."""
-    from boneds.build.pipeline import BuildOptions, run_build
+    from boneds.builder.pipeline import BuildOptions, run_build
     from frdeid.keys import write_key
 
     root = tmp_path_factory.mktemp("build")

@@ -22,7 +22,7 @@ import pydicom
 import pytest
 from PIL import Image
 
-from boneds.build.audit import (
+from boneds.builder.audit import (
     AuditResult,
     Finding,
     PhiIndex,

@@ -17,8 +17,8 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.encaps import encapsulate
 from pydicom.uid import ExplicitVRLittleEndian, JPEG2000Lossless
 
-from boneds.build import convert
-from boneds.build.convert import ConversionError, convert_image, display_uint8, output_size
+from boneds.builder import convert
+from boneds.builder.convert import ConversionError, convert_image, display_uint8, output_size
 from boneds.synth.dicom_file import attach_pixels
 from boneds.synth.model import Findings, PixelEncoding
 from boneds.synth.pixel_encoding import encode_pixels

@@ -12,14 +12,14 @@ import pandas as pd
 import pydicom
 import pytest
 
-from boneds.build.index import (
+from boneds.builder.index import (
     INDEX_COLUMNS,
     index_dicom,
     read_patients,
     read_reports,
     studies_table,
 )
-from boneds.build.pairing import pair_reports, pairing_scores
+from boneds.builder.pairing import pair_reports, pairing_scores
 from boneds.synth.export import generate_export
 from helpers import read_csv
 

@@ -36,7 +36,7 @@ import webdataset as wds
 from PIL import Image
 
 from boneds import cli
-from boneds.build.plan import split_bucket, study_key
+from boneds.builder.plan import split_bucket, study_key
 from frdeid.keys import date_offset_days, write_key
 from frdeid.text.deidentify import pseudonymize_patient_id
 from frdeid.text.lexicons import first_name_index
@@ -863,9 +863,9 @@ def test_image_layout_reads_like_open_clip(image_build: Build) -> None:
 # -- 8. the leak audit -------------------------------------------------------------------------
 def test_audit_passes_the_build_and_catches_an_appended_name(built: Build, samples: dict, tmp_path: Path) -> None:
     try:
-        from boneds.build import audit  # noqa: F401 - the audit is written separately
+        from boneds.builder import audit  # noqa: F401 - the audit is written separately
     except Exception as error:  # noqa: BLE001 - any failure to import means: not available yet
-        pytest.skip(f"boneds.build.audit is not available ({type(error).__name__}: {error})")
+        pytest.skip(f"boneds.builder.audit is not available ({type(error).__name__}: {error})")
     assert boneds("audit", built.out, "--export", built.export, "--private", built.private, "--quiet") == EXIT_OK
     # a copy of OUT with a patient's full name appended to the report of one of their samples
     out = tmp_path / "out"

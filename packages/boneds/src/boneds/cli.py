@@ -115,8 +115,8 @@ def main(argv: list[str] | None = None) -> int:
 def _build(args: argparse.Namespace) -> int:
     from frdeid.keys import KeyFileError, read_key
 
-    from .build.index import TableError
-    from .build.pipeline import BuildDefectError, BuildError, BuildOptions, run_build
+    from .builder.index import TableError
+    from .builder.pipeline import BuildDefectError, BuildError, BuildOptions, run_build
 
     try:
         key = read_key(args.key)
@@ -143,7 +143,7 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _merge(args: argparse.Namespace) -> int:
-    from .build.pipeline import BuildError, merge_partitions
+    from .builder.pipeline import BuildError, merge_partitions
 
     try:
         stats = merge_partitions(args.out, args.private)
@@ -155,7 +155,7 @@ def _merge(args: argparse.Namespace) -> int:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    from .build.audit import audit, format_findings
+    from .builder.audit import audit, format_findings
 
     if not args.out.is_dir() or not (args.export / "dicom").is_dir():
         print("boneds audit: OUT must be a folder and EXPORT an export with a dicom/ folder", file=sys.stderr)
