@@ -43,8 +43,8 @@ def trained(small_build: dict, tmp_path_factory: pytest.TempPathFactory) -> Path
     from bonevlp.train.loop import train
 
     run = tmp_path_factory.mktemp("run") / "tiny"
-    summary = train(_config(small_build, run, max_steps=60, val_fraction=0.0, lr=1e-3, batch_size=8))
-    assert summary["steps"] == 60
+    summary = train(_config(small_build, run, max_steps=100, val_fraction=0.0, lr=1e-3, batch_size=8))
+    assert summary["steps"] == 100
     return run
 
 
@@ -77,7 +77,7 @@ def test_loss_falls_and_logs_are_complete(trained: Path, small_build: dict) -> N
     # Below chance (ln 12: every caption equally likely) and clearly below the start; an optimiser that
     # does not step, or a loss without gradient, stays at the start.
     assert loss_after < min(0.9 * loss_before, math.log(12)), (loss_before, loss_after)
-    assert len(_losses(trained)) == 60
+    assert len(_losses(trained)) == 100
     record = json.loads((trained / "metrics.jsonl").read_text().splitlines()[-1])
     assert set(record) >= {"step", "epoch", "loss", "lr", "logit_scale", "samples_per_s"}
     assert (trained / "config.json").is_file() and (trained / "tokenizer" / "tokenizer.json").is_file()
@@ -124,7 +124,7 @@ def test_resume_with_other_settings_is_refused(trained: Path, small_build: dict)
     from bonevlp.train.loop import train
 
     with pytest.raises(ValueError, match="batch_size"):
-        train(_config(small_build, trained, max_steps=60, val_fraction=0.0, lr=1e-3, batch_size=4), resume=True)
+        train(_config(small_build, trained, max_steps=100, val_fraction=0.0, lr=1e-3, batch_size=4), resume=True)
 
 
 def test_non_finite_loss_stops_the_run_and_says_where(small_build: dict, tmp_path: Path) -> None:
