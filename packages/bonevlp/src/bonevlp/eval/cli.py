@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-TASKS = ("zeroshot", "retrieval")  # later: probe, analyse, synonyms
+TASKS = ("zeroshot", "retrieval", "probe")  # later: analyse, synonyms
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -67,6 +67,17 @@ def add_eval_parser(subparsers) -> argparse.ArgumentParser:
     retrieval.add_argument("--split", default="val", choices=("val",))
     retrieval.add_argument("--val-fraction", type=float, default=None,
                            help="validation share of the split buckets (default: the run's, else 0.1)")
+    probe = tasks.add_parser(
+        "probe", help="linear probes on frozen image features with 1/10/100 %% of the labels",
+        description="Fit a linear head (logistic or ridge regression) on the frozen study embeddings of the "
+                    "dataset's training part, with label fractions drawn by patient, several seeds; report "
+                    "the mean and a 95 %% bootstrap interval on its test part.")
+    _common(probe)
+    probe.add_argument("--dataset", required=True, help="KIND:PATH (fracatlas, mura, grazpedwri, rsna-boneage, knee-kl)")
+    probe.add_argument("--label", default=None, help="the label to predict (default: the dataset's main one)")
+    probe.add_argument("--mode", choices=("linear", "finetune"), default="linear")
+    probe.add_argument("--fractions", default="0.01,0.1,1", help="comma-separated label fractions")
+    probe.add_argument("--seeds", type=int, default=3)
     return parser
 
 
@@ -76,7 +87,7 @@ def run_eval(args: argparse.Namespace) -> int:
     from .zeroshot import ZeroShotNotApplicableError
 
     task = getattr(args, "eval_task", None)
-    runners = {"zeroshot": _zeroshot, "retrieval": _retrieval}
+    runners = {"zeroshot": _zeroshot, "retrieval": _retrieval, "probe": _probe}
     if task not in runners:
         print(f"bonevlp eval: unknown task {task!r} (expected {', '.join(TASKS)})", file=sys.stderr)
         return EXIT_USAGE
@@ -141,6 +152,25 @@ def _retrieval(args: argparse.Namespace) -> dict:
     return evaluate_retrieval(loaded, args.data, split=args.split, val_fraction=val_fraction,
                               batch_size=args.batch_size, workers=args.workers, max_images=_max_images(args, loaded),
                               progress=not args.quiet)
+
+
+def _probe(args: argparse.Namespace) -> dict:
+    from .datasets import load_dataset, parse_dataset_spec
+    from .probe import evaluate_probe
+
+    if args.mode == "finetune":
+        raise ValueError("--mode finetune is not implemented yet; use --mode linear")
+    fractions = tuple(float(f) for f in args.fractions.split(",") if f.strip())
+    if not fractions or any(not 0 < f <= 1 for f in fractions) or args.seeds < 1:
+        raise ValueError("--fractions must be in (0, 1] and --seeds >= 1")
+    kind, path = parse_dataset_spec(args.dataset)
+    data = load_dataset(kind, path)
+    if args.label is not None and args.label not in data.tasks:
+        raise ValueError(f"{kind} has no label {args.label!r}; it has {', '.join(data.tasks)}")
+    loaded = _load(args)
+    result = evaluate_probe(loaded, data, args.label, fractions, args.seeds, batch_size=args.batch_size,
+                            workers=args.workers, max_images=_max_images(args, loaded))
+    return {"model": str(args.model), "path": str(path)} | result
 
 
 def main(argv: list[str] | None = None) -> int:

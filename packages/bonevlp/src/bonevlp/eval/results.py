@@ -67,12 +67,21 @@ RETRIEVAL_DIRECTIONS = (("image_to_text", "study -> report"), ("text_to_image", 
 
 
 def format_table(result: dict) -> str:
-    """A readable summary of a result (`zeroshot`, `retrieval` or any flat dict of metrics)."""
+    """A readable summary of a result (`zeroshot`, `retrieval`, `probe` or any flat dict of metrics)."""
     task = result.get("task", "result")
     lines = [f"bonevlp eval {task}"]
     context = [(k, _fmt(result[k])) for k in ("model", "dataset", "data", "path", "split", "prompts", "n",
                                                "n_images") if result.get(k) is not None]
     lines += _rows(context)
+    if task == "probe":
+        lines += _rows([(k, _fmt(result[k])) for k in ("label", "mode", "n_train", "n_test", "seeds")])
+        fractions = result["fractions"]
+        names = [k for k in next(iter(fractions.values())) if k != "n_labelled_mean"]
+        rows = [[f, _fmt(v["n_labelled_mean"]),
+                 *(f"{_fmt(v[n]['mean'])} [{_fmt(v[n]['ci95'][0])}, {_fmt(v[n]['ci95'][1])}]" for n in names)]
+                for f, v in fractions.items()]
+        lines += [""] + _table(["fraction", "labelled", *(f"{n} (95% CI)" for n in names)], rows)
+        return "\n".join(lines)
     if task == "retrieval":
         ks = sorted({int(k.split("@")[1]) for k in result if k.startswith("image_to_text_R@")})
         header = ["direction", *(f"R@{k}" for k in ks), "median rank"]
