@@ -75,3 +75,10 @@ def test_resolved_spans_are_disjoint_sorted_and_cover_every_capital_or_digit(cas
         for i in range(span.start, span.end):
             if text[i].isalnum():
                 assert i in covered
+
+
+def test_soft_trim_never_drops_a_word_holding_a_digit():
+    """Found by hypothesis: "1b".islower() is True, and the leftover of a weaker span lost its digit."""
+    spans = [Span(8, 9, "PATIENT", "", 0), Span(0, 9, "PERSON", "", 2)]
+    covered = {i for s in resolve("11111 1b1", spans) for i in range(s.start, s.end)}
+    assert {0, 1, 2, 3, 4, 6, 8} <= covered

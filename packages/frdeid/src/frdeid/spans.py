@@ -90,7 +90,8 @@ def _trim_soft(text: str, start: int, end: int) -> tuple[int, int]:
     while start < end:
         cut = text.rfind(" ", start, end)
         last = text[cut + 1 : end]
-        if cut < 0 or not last.islower():
+        # Only words of lower-case letters go: "1b" or "2e" hold a digit (str.islower ignores digits).
+        if cut < 0 or not (last.isalpha() and last.islower()):
             break
         start, end = _trim(text, start, cut)
     return start, end
