@@ -125,9 +125,9 @@ def _read_header(path: Path) -> dict[str, Any]:
     with path.open("rb") as handle:
         ds = pydicom.dcmread(handle, stop_before_pixels=True, force=False)
         meta = getattr(ds, "file_meta", Dataset())
-        if _text(meta, "MediaStorageSOPClassUID") == DICOMDIR_CLASS or "DirectoryRecordSequence" in ds:
+        if header_text(meta, "MediaStorageSOPClassUID") == DICOMDIR_CLASS or "DirectoryRecordSequence" in ds:
             raise UnusableFileError("DICOMDIR")
-        syntax = _text(meta, "TransferSyntaxUID")
+        syntax = header_text(meta, "TransferSyntaxUID")
         if not syntax:  # "DICM" alone: no File Meta Information to say how the rest is encoded
             raise UnusableFileError("not a DICOM Part 10 file")
         values = _header_values(ds, syntax)
@@ -142,20 +142,20 @@ def _read_header(path: Path) -> dict[str, Any]:
 
 def _header_values(ds: Dataset, syntax: str) -> dict[str, Any]:
     return {
-        "patient_id": _text(ds, "PatientID"),
-        "study_uid": _text(ds, "StudyInstanceUID"),
-        "series_uid": _text(ds, "SeriesInstanceUID"),
-        "sop_uid": _text(ds, "SOPInstanceUID"),
-        "sop_class_uid": _text(ds, "SOPClassUID"),
-        "accession_number": _text(ds, "AccessionNumber"),
+        "patient_id": header_text(ds, "PatientID"),
+        "study_uid": header_text(ds, "StudyInstanceUID"),
+        "series_uid": header_text(ds, "SeriesInstanceUID"),
+        "sop_uid": header_text(ds, "SOPInstanceUID"),
+        "sop_class_uid": header_text(ds, "SOPClassUID"),
+        "accession_number": header_text(ds, "AccessionNumber"),
         "study_datetime": study_datetime(ds),
-        "modality": _text(ds, "Modality"),
-        "body_part": _text(ds, "BodyPartExamined"),
-        "view_position": _text(ds, "ViewPosition"),
-        "laterality": _text(ds, "ImageLaterality") or _text(ds, "Laterality"),
-        "patient_sex": _text(ds, "PatientSex"),
-        "patient_age": _text(ds, "PatientAge"),
-        "pixel_spacing": _text(ds, "PixelSpacing") or _text(ds, "ImagerPixelSpacing"),
+        "modality": header_text(ds, "Modality"),
+        "body_part": header_text(ds, "BodyPartExamined"),
+        "view_position": header_text(ds, "ViewPosition"),
+        "laterality": header_text(ds, "ImageLaterality") or header_text(ds, "Laterality"),
+        "patient_sex": header_text(ds, "PatientSex"),
+        "patient_age": header_text(ds, "PatientAge"),
+        "pixel_spacing": header_text(ds, "PixelSpacing") or header_text(ds, "ImagerPixelSpacing"),
         "rows": _integer(ds, "Rows"),
         "columns": _integer(ds, "Columns"),
         "series_number": _integer(ds, "SeriesNumber"),
@@ -193,7 +193,7 @@ def _check_pixel_data(handle: BinaryIO, syntax: str) -> None:
         handle.seek(length, os.SEEK_CUR)
 
 
-def _text(ds: Dataset, keyword: str) -> str:
+def header_text(ds: Dataset, keyword: str) -> str:
     """An attribute as a string without DICOM padding; multiple values joined with a backslash;
     "" when absent or unreadable."""
     try:
@@ -208,7 +208,7 @@ def _text(ds: Dataset, keyword: str) -> str:
 
 
 def _integer(ds: Dataset, keyword: str) -> int | None:
-    text = _text(ds, keyword)
+    text = header_text(ds, keyword)
     try:
         return int(float(text)) if text else None
     except ValueError:
@@ -219,9 +219,9 @@ def study_datetime(ds: Dataset) -> pd.Timestamp:
     """Study Date + Time, else Series, Acquisition or Content Date + Time (time optional); NaT
     when no date parses."""
     for date_keyword, time_keyword in DATE_TIME_PAIRS:
-        day = parse_da(_text(ds, date_keyword))
+        day = parse_da(header_text(ds, date_keyword))
         if day is not None:
-            return pd.Timestamp(datetime.combine(day, parse_tm(_text(ds, time_keyword)) or time()))
+            return pd.Timestamp(datetime.combine(day, parse_tm(header_text(ds, time_keyword)) or time()))
     return pd.NaT
 
 

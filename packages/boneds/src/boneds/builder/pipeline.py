@@ -205,12 +205,10 @@ def _atomic(path: Path):
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    part = path.with_name(path.name + ".part")
-    with open(part, "wb") as handle:
+    with _atomic(path) as part, open(part, "wb") as handle:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
-    os.replace(part, path)
 
 
 def _record_path(progress_dir: Path, shard: ShardPlan) -> Path:

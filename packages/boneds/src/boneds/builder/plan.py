@@ -73,7 +73,8 @@ def in_partition(key: bytes, owner: str, partition: tuple[int, int] | None) -> b
     return int.from_bytes(derive(key, PARTITION_DOMAIN, owner)[:8], "big") % count == part
 
 
-def _row(source: str, kind: str, status: str, reason: str = "") -> dict:
+def report_row(source: str, kind: str, status: str, reason: str = "") -> dict:
+    """One row of the build report: what became of one input (a DICOM file or `report:<id>`)."""
     return {"source": source, "kind": kind, "status": status, "reason": reason}
 
 
@@ -105,11 +106,11 @@ def make_plan(key: bytes, images: pd.DataFrame, studies: pd.DataFrame, reports: 
     for report_id in reports["report_id"]:
         reason = _report_exclusion(status_of_report, report_id)
         if reason is not None:
-            report_rows[report_id] = _row(f"report:{report_id}", "report", "excluded", reason)
+            report_rows[report_id] = report_row(f"report:{report_id}", "report", "excluded", reason)
 
     failed = images[images["status"] != "ok"]
     for source, reason in zip(failed["source"], failed["reason"], strict=True):
-        rows.append(_row(source, "dicom", "excluded", f"failed to index: {reason}"))
+        rows.append(report_row(source, "dicom", "excluded", f"failed to index: {reason}"))
     ok = images[images["status"] == "ok"].copy()
     ok["_series"] = ok["series_number"].fillna(0).astype("int64")
     ok["_instance"] = ok["instance_number"].fillna(0).astype("int64")
@@ -133,9 +134,9 @@ def make_plan(key: bytes, images: pd.DataFrame, studies: pd.DataFrame, reports: 
                 else f"ambiguous pairing: {status['reason']}"
         elif patient_id not in people:
             reason = "patient not in patients.csv"
-            report_rows[pair_of[uid]] = _row(f"report:{pair_of[uid]}", "report", "excluded", reason)
+            report_rows[pair_of[uid]] = report_row(f"report:{pair_of[uid]}", "report", "excluded", reason)
         if reason is not None:
-            rows.extend(_row(s, "dicom", "excluded", reason) for s in sources)
+            rows.extend(report_row(s, "dicom", "excluded", reason) for s in sources)
             continue
         report = reports_by_id.loc[pair_of[uid]]
         pseudonyms[patient_id] = pseudonymize_patient_id(key, patient_id)

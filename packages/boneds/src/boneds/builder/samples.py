@@ -23,7 +23,8 @@ from frdeid.patient import PatientIdentity
 from frdeid.text.deidentify import TextDeidentifier, pseudonymize_patient_id
 
 from .convert import ConversionError, convert_image
-from .plan import StudyTask
+from .index import header_text
+from .plan import StudyTask, report_row
 from .shards import Sample
 
 MAX_AGE = 90  # ages above are reported as 90 (HIPAA Safe Harbor groups them)
@@ -66,8 +67,8 @@ class StudyProcessor:
             text = self.text.deidentify(task.report_text, identity, task.patient_id).text
         except Exception as error:  # noqa: BLE001 - fail closed, the type name only
             reason = f"report de-identification failed ({type(error).__name__})"
-            outcome.rows = [_row(s, "dicom", "excluded", reason) for s in task.sources]
-            outcome.rows.append(_row(report_source, "report", "excluded", reason))
+            outcome.rows = [report_row(s, "dicom", "excluded", reason) for s in task.sources]
+            outcome.rows.append(report_row(report_source, "report", "excluded", reason))
             return outcome
         patient_pseudonym = pseudonymize_patient_id(self.key, task.patient_id)
         offset = date_offset_days(self.key, task.patient_id)
@@ -76,17 +77,17 @@ class StudyProcessor:
         for source in task.sources:
             status = self._image(source, patient_pseudonym, offset)
             if isinstance(status, str):
-                outcome.rows.append(_row(source, "dicom", "excluded", status))
+                outcome.rows.append(report_row(source, "dicom", "excluded", status))
                 continue
             jpeg, image_meta, header = status
             images.append((jpeg, image_meta))
-            outcome.rows.append(_row(source, "dicom", "included"))
+            outcome.rows.append(report_row(source, "dicom", "included"))
             if study_meta is None:
-                study_meta = _study_meta(header, task, offset)
+                study_meta = _study_meta(header, task, offset, identity)
         if not images:
-            outcome.rows.append(_row(report_source, "report", "excluded", "no image of the study left"))
+            outcome.rows.append(report_row(report_source, "report", "excluded", "no image of the study left"))
             return outcome
-        outcome.rows.append(_row(report_source, "report", "included"))
+        outcome.rows.append(report_row(report_source, "report", "included"))
         study_meta["images"] = [meta for _, meta in images]
         txt = text.encode("utf-8")
         if self.settings.layout == "study":
@@ -119,8 +120,8 @@ class StudyProcessor:
         except ConversionError as error:
             return f"failed to convert: {error.reason}"
         meta = {
-            "view_position": _text(clean, "ViewPosition"),
-            "laterality": _text(clean, "ImageLaterality") or _text(clean, "Laterality"),
+            "view_position": header_text(clean, "ViewPosition"),
+            "laterality": header_text(clean, "ImageLaterality") or header_text(clean, "Laterality"),
             "pixel_spacing": _spacing(clean),
             "original_size": [image.original_rows, image.original_columns],
             "size": [image.height, image.width],
@@ -139,36 +140,30 @@ def _identity(task: StudyTask) -> PatientIdentity:
                            patient_id=task.patient_id)
 
 
-def _age_years(task: StudyTask) -> float | None:
-    identity = _identity(task)
+def _age_years(task: StudyTask, identity: PatientIdentity) -> float | None:
     if identity.birth_date is None or pd.isna(task.study_datetime):
         return None
     age = (task.study_datetime.date() - identity.birth_date).days / 365.25
     return round(min(max(age, 0.0), MAX_AGE), 2)
 
 
-def _study_meta(header, task: StudyTask, offset: int) -> dict:
+def _study_meta(header, task: StudyTask, offset: int, identity: PatientIdentity) -> dict:
     shifted = None
     if not pd.isna(task.study_datetime):
         shifted = (task.study_datetime.date() + timedelta(days=offset)).isoformat()
-    sex = str(task.patient.get("sex") or "").strip().upper() or _text(header, "PatientSex")
+    sex = str(task.patient.get("sex") or "").strip().upper() or header_text(header, "PatientSex")
     return {
         "study_date": shifted,
-        "age_years": _age_years(task),
+        "age_years": _age_years(task, identity),
         "sex": sex if sex in ("M", "F", "O") else "",
-        "body_part": _text(header, "BodyPartExamined"),
-        "modality": _text(header, "Modality"),
+        "body_part": header_text(header, "BodyPartExamined"),
+        "modality": header_text(header, "Modality"),
     }
 
 
 def _manifest(key: str, meta: dict, images: int, task: StudyTask) -> dict:
     return {"key": key, "patient": key.split("_", 1)[0], "images": images, "body_part": meta["body_part"],
             "modality": meta["modality"], "split_bucket": task.split_bucket}
-
-
-def _text(ds, keyword: str) -> str:
-    value = ds.get(keyword, "")
-    return str(value).strip() if value is not None else ""
 
 
 def _spacing(ds) -> list[float] | None:
@@ -185,6 +180,3 @@ def _spacing(ds) -> list[float] | None:
 def _json(meta: dict) -> bytes:
     return json.dumps(meta, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
-
-def _row(source: str, kind: str, status: str, reason: str = "") -> dict:
-    return {"source": source, "kind": kind, "status": status, "reason": reason}
