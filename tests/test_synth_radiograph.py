@@ -145,6 +145,22 @@ def test_fracture_line_is_lucent_and_displacement_moves_bone(body_part, view, si
     assert changed.sum() > max(40, 3 * line.sum())
 
 
+@pytest.mark.parametrize("body_part,view,site,child", SITES)
+def test_acute_fracture_swells_the_soft_tissue_around_it(body_part, view, site, child):
+    age = 10.0 if child else 45.0
+    fractured = render(body_part, view, Findings(fracture=Fracture(site, False)), age=age, seed=1)
+    intact = render(body_part, view, age=age, seed=1)
+    operated = render(body_part, view, Findings(fracture=Fracture(site, False), osteosynthesis=True), age=age, seed=1)
+    hard = intact.masks["bone"] | fractured.masks["bone"] | operated.masks["metal"]
+    near = (dilate(fractured.masks["fracture"], 12) & ~dilate(hard, 1) & intact.masks["field"]
+            & intact.masks["soft_tissue"])
+    if near.sum() < 5:  # the line lies under another bone (patella on a frontal knee)
+        pytest.skip("no soft tissue next to this fracture line")
+    assert fractured.density[near].mean() - intact.density[near].mean() > 0.012
+    # an operated (older) fracture has no swelling: the soft tissue is that of the intact limb
+    assert abs(float(operated.density[near].mean() - intact.density[near].mean())) < 0.005
+
+
 # --- implants ---------------------------------------------------------------------------------
 
 

@@ -71,6 +71,26 @@ def add_fracture(scene: Scene, site: Site | None, findings: Findings, rng: np.ra
         move = Affine.rotation_about(hinge[0], hinge[1], angle, dx, dy)
     parts = frozenset(site.parts) if site.parts is not None else None
     bone.cut = Cut(a, b, normal, width, parts, move)
+    if not findings.osteosynthesis:
+        scene.swellings.append(fracture_swelling(a, b, fr.displaced, draws[0]))
+
+
+# Soft-tissue swelling around an acute fracture (haematoma, oedema): an ellipse centred on the fracture
+# line, longer along the bone than across it, that thickens the soft tissue and bulges the limb's outline.
+SWELLING_ACROSS = 3.2   # semi-axis across the bone, in bone half-widths
+SWELLING_ALONG = 4.5    # semi-axis along the bone, in bone half-widths
+SWELLING_THICKNESS = (0.45, 0.75)  # extra soft-tissue thickness at the centre: non-displaced, displaced
+
+
+def fracture_swelling(a: tuple[float, float], b: tuple[float, float], displaced: bool,
+                      draw: float) -> tuple[Ellipse, float]:
+    """The swelling of a fracture whose line crosses the bone from `a` to `b` (pixels): its shape and
+    its extra thickness (a displaced fracture swells more; `draw` in [0, 1) varies it by +-20 %)."""
+    half_width = math.dist(a, b) / 2 / 1.35  # the site's line overhangs the bone by about 35 %
+    along_line = math.degrees(math.atan2(b[1] - a[1], b[0] - a[0]))
+    shape = Ellipse((a[0] + b[0]) / 2, (a[1] + b[1]) / 2, SWELLING_ACROSS * half_width,
+                    SWELLING_ALONG * half_width, along_line)
+    return shape, SWELLING_THICKNESS[int(displaced)] * (0.8 + 0.4 * draw)
 
 
 def add_implants(scene: Scene, layout: Layout, site: Site | None, findings: Findings) -> None:

@@ -68,8 +68,8 @@ def rasterize(scene: Scene) -> Layers:
 
 
 def _draw_soft(scene: Scene) -> tuple[np.ndarray, np.ndarray]:
-    """Soft-tissue thickness: the union (max) of rounded limb and trunk shapes, drawn at a reduced
-    resolution (it is smooth) and upsampled."""
+    """Soft-tissue thickness: the union (max) of rounded limb and trunk shapes, plus the scene's
+    swellings, drawn at a reduced resolution (it is smooth) and upsampled."""
     h, w = scene.shape
     f = max(1, round(max(h, w) / 400))
     hl, wl = -(-h // f), -(-w // f)
@@ -86,6 +86,14 @@ def _draw_soft(scene: Scene) -> tuple[np.ndarray, np.ndarray]:
         weight = np.float32(np.clip((size_mm / 25.0) ** 0.35, 0.55, 1.5))
         sl = (slice(box[1], box[3]), slice(box[0], box[2]))
         np.maximum(soft[sl], soft_profile(rho) * weight, out=soft[sl])
+    for prim, amount in scene.swellings:  # added on top: the limb's outline bulges and thickens there
+        low = prim.transformed(down)
+        box = clip_box(low.bbox(), (hl, wl))
+        if box is None:
+            continue
+        xs, ys = grid(box)
+        sl = (slice(box[1], box[3]), slice(box[0], box[2]))
+        soft[sl] += np.float32(amount) * soft_profile(low.rho(xs, ys))
     soft = upsample(soft, f, (h, w))
     return soft, soft > np.float32(0.02)
 

@@ -67,6 +67,8 @@ class Scene:
     metal: list[Prim]
     joint: tuple[str, str, list[tuple[float, float]]] | None  # upper bone, lower bone, column spans (px)
     age_years: float
+    # soft-tissue swellings (e.g. around an acute fracture): (shape, extra thickness), added to the limb's
+    swellings: list[tuple[Prim, float]] = field(default_factory=list)
 
 
 def normal_toward(a: Point, b: Point, toward: Point) -> Point:
