@@ -22,7 +22,7 @@ from PIL import Image
 from bonevlp.data.augment import eval_transform, train_transform
 from bonevlp.data.loader import DataConfig, choose_images, make_loader
 from bonevlp.data.shards import resolve_shards, split_keys
-from bonevlp.data.text import clean_report, clinical_body, report_to_caption, split_sentences
+from bonevlp.data.text import clean_report, clinical_body, findings_and_context, report_to_caption, split_sentences
 
 CONTEXT = 12
 REPORT = ("Dr Q. PAQUOT – Dr M. LAMBERT\nN° dossier : [ID]\n[EMAIL]  [URL]\n====\n"
@@ -338,12 +338,30 @@ def test_split_sentences_respects_abbreviations_initials_and_bullets():
 
 
 def test_report_to_caption_joins_sentences_and_shuffles_them_reproducibly():
-    plain = report_to_caption(REPORT)
+    plain = report_to_caption(REPORT, findings_first=False)
     assert plain == " ".join(split_sentences(clinical_body(clean_report(REPORT)))) and "\n" not in plain
     shuffled = [report_to_caption(REPORT, random.Random(seed), shuffle=True) for seed in range(5)]
     assert shuffled[0] == report_to_caption(REPORT, random.Random(0), shuffle=True)
     assert len(set(shuffled)) > 1
-    assert all(sorted(s.split()) == sorted(plain.split()) for s in shuffled)
+    ordered = report_to_caption(REPORT)
+    assert all(sorted(s.split()) == sorted(ordered.split()) for s in shuffled)
+
+
+def test_caption_puts_the_findings_before_the_request_and_shuffles_each_part_apart():
+    report = ("Renseignements cliniques\nChute de vélo. Fracture ?\nTechnique : face et profil.\n"
+              "RÉSULTAT :\nFracture du radius distal. Pas de luxation.\nConclusion : fracture du radius distal.\n"
+              "Dr Martin, radiologue\nDicté par Dr Martin")
+    findings = ["Fracture du radius distal.", "Pas de luxation.", "Conclusion : fracture du radius distal."]
+    context = ["Chute de vélo.", "Fracture ?", "Technique : face et profil."]
+    assert findings_and_context(clinical_body(clean_report(report))) == (findings, context)
+    assert report_to_caption(report) == " ".join(findings + context)  # headings alone and signature dropped
+    for seed in range(10):
+        words = report_to_caption(report, random.Random(seed), shuffle=True)
+        assert sorted(words[:len(" ".join(findings))].split()) == sorted(" ".join(findings).split())
+    # a context heading with its text on the line holds that line only: what follows is findings
+    inline = "Contexte clinique : douleur.\nStructures osseuses normales.\nPas de fracture."
+    assert findings_and_context(inline) == (["Structures osseuses normales.", "Pas de fracture."],
+                                            ["Contexte clinique : douleur."])
 
 
 def test_clinical_body_drops_the_letterhead_and_the_signature():
@@ -353,7 +371,7 @@ def test_clinical_body_drops_the_letterhead_and_the_signature():
     assert clinical_body(report) == ("Examen : RX poignet gauche F + P\nIndication : chute.\n"
                                      "Conclusion : fracture du radius distal.")
     assert clinical_body("Pas de fracture.\nDr Martin") == "Pas de fracture.\nDr Martin"  # no heading: whole
-    caption = report_to_caption(report)
+    caption = report_to_caption(report, findings_first=False)
     assert caption.startswith("Examen : RX poignet") and "Dupont" not in caption and "Peeters" not in caption
     assert "Dupont" in report_to_caption(report, body_only=False)
 

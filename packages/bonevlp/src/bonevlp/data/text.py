@@ -4,7 +4,8 @@ them (a text augmentation), re-join them with spaces.
     clean_report(raw)                 whitespace normalised, boilerplate lines dropped, one line per line
     clinical_body(cleaned)            from the first clinical heading to the signature
     split_sentences(cleaned)          ["Fracture non déplacée du trochiter.", "Pas de luxation.", ...]
-    report_to_caption(raw, rng, shuffle=True)
+    findings_and_context(body)        (findings and conclusion sentences, indication and technique sentences)
+    report_to_caption(raw, rng, shuffle=True)   findings first, then the context; each part shuffled
 
 Pure standard library: it runs in the loader's worker processes.
 """
@@ -75,9 +76,16 @@ _HEADING_RE = re.compile(
     r"^(?:examen|exam|indications?|clinique|renseignements?|rc|motif|anamnese|contexte|histoire|"
     r"technique|incidences?|protocole|realisation|resultats?|description|compte rendu|analyse|"
     r"observations?|constatations?|rapport|conclusions?|en conclusion|avis|impression|synthese|ccl)"
-    r"(?:\b[^:]{0,25}:|\s*$)")  # "Renseignements cliniques :", "Conclusion" alone; not "Protocole de radiologie"
+    r"(?:\b[^:]{0,25}:|(?:\s+cliniques?)?\s*$)")
+# "Renseignements cliniques :", "Conclusion" or "Renseignements cliniques" alone; not "Protocole de radiologie"
+# Headings of the parts that describe the images (findings, conclusion), as opposed to the request and the
+# technique. "Protocole" alone opens the findings in some layouts; "Protocole d'examen" is the technique.
+_FINDINGS_HEADING_RE = re.compile(
+    r"^(?:resultats?|description|compte rendu|analyse|observations?|constatations?|rapport|conclusions?|"
+    r"en conclusion|avis|impression|synthese|ccl|protocole(?=\s*:|\s*$))(?:\b[^:]{0,25}:|\s*$)")
 # Lines that close a report: signature, validation, copies.
-_FOOTER_RE = re.compile(r"^(?:document valide|valide electroniquement|signe|copies?\b|cc\b|c\.c\.)")
+_FOOTER_RE = re.compile(r"^(?:document valide|valide electroniquement|signe|copies?\b|cc\b|c\.c\.|"
+                        r"(?:dr|docteur|pr|professeur)\b|dicte|lecture\b|supervision|double lecture)")
 
 
 def _folded(line: str) -> str:
@@ -136,13 +144,40 @@ def split_sentences(text: str) -> list[str]:
     return sentences
 
 
+def findings_and_context(cleaned: str) -> tuple[list[str], list[str]]:
+    """The sentences of a cleaned report (or its clinical body) in two parts: what describes the images
+    (lines under a findings or conclusion heading, and lines under no heading) and the context (lines
+    under an indication, examination or technique heading). A context heading with text on its own line
+    ("Contexte clinique : chute.") holds that line only; one alone on its line holds the lines up to the
+    next heading. Headings alone on their line ("RÉSULTAT :") are dropped: they say nothing."""
+    findings: list[str] = []
+    context: list[str] = []
+    in_context = False
+    for line in cleaned.split("\n"):
+        folded = _folded(line)
+        heading = _HEADING_RE.match(folded)
+        if heading is None:
+            (context if in_context else findings).extend(split_sentences(line))
+            continue
+        is_findings = _FINDINGS_HEADING_RE.match(folded) is not None
+        alone = not re.search(r"\w", folded[heading.end():])
+        in_context = not is_findings and alone
+        if not alone:
+            (findings if is_findings else context).extend(split_sentences(line))
+    return findings, context
+
+
 def report_to_caption(text: str, rng: random.Random | None = None, shuffle: bool = False,
-                      body_only: bool = True) -> str:
+                      body_only: bool = True, findings_first: bool = True) -> str:
     """The caption of a report: cleaned, cut to its clinical body (`body_only`), split into
-    sentences, the sentences shuffled when `shuffle` (with `rng`, else the `random` module), re-joined
-    with single spaces."""
+    sentences, re-joined with single spaces. `findings_first`: the findings and conclusion sentences
+    come first, then the indication and technique (see `findings_and_context`), so that a text tower's
+    context length cuts the request rather than the findings. `shuffle`: the sentences are shuffled
+    within each part (with `rng`, else the `random` module)."""
     cleaned = clean_report(text)
-    sentences = split_sentences(clinical_body(cleaned) if body_only else cleaned)
-    if shuffle and len(sentences) > 1:
-        (rng or random).shuffle(sentences)
-    return " ".join(sentences)
+    body = clinical_body(cleaned) if body_only else cleaned
+    parts = list(findings_and_context(body)) if findings_first else [split_sentences(body)]
+    for part in parts:
+        if shuffle and len(part) > 1:
+            (rng or random).shuffle(part)
+    return " ".join(sentence for part in parts for sentence in part)
