@@ -149,6 +149,18 @@ def test_tiny_model_is_small_and_encodes_a_batch_of_studies(tokenizer_dir, offli
     assert model.visual.transformer.grad_checkpointing
 
 
+def test_image_size_override_reaches_the_model_its_preprocessing_and_its_export(tokenizer_dir, tmp_path, offline):
+    model, preprocess_cfg, _ = create("tiny", tokenizer_dir, image_size=128)
+    assert tuple(preprocess_cfg["size"]) == (128, 128)
+    assert model.bonevlp_model_cfg["vision_cfg"]["image_size"] == 128
+    assert model.visual.positional_embedding.shape[0] == (128 // 16) ** 2 + 1  # an 8 x 8 grid and the class token
+    assert model.encode_image(torch.zeros(2, 3, 128, 128)).shape == (2, 128)
+    assert create("tiny", tokenizer_dir)[0].visual.positional_embedding.shape[0] == (96 // 16) ** 2 + 1
+    reloaded, preprocess_again, _ = load_study_model(export_open_clip(StudyCLIP(model, "mean"), None, tokenizer_dir,
+                                                                      tmp_path / "export"))
+    assert tuple(preprocess_again["size"]) == (128, 128)
+
+
 def test_a_few_steps_on_a_fixed_batch_reduce_the_loss(tokenizer_dir):
     torch.manual_seed(0)
     model, _, tokenize = create("tiny", tokenizer_dir)

@@ -76,9 +76,10 @@ def _hf_context_length(hf_text_dir: Path, wanted: int) -> int:
 
 def resolve_model_config(model_name: str, tokenizer_dir: Path | None = None, hf_text_dir: Path | None = None,
                          context_length: int | None = None, hf_pooler_type: str = HF_DEFAULT_POOLER,
-                         hf_proj_type: str = "linear", **overrides) -> dict:
+                         hf_proj_type: str = "linear", image_size: int | None = None, **overrides) -> dict:
     """The open_clip model config `create` builds: the named config with its text tower fitted to the
     tokenizer (vocab size, context length, pad and end ids) or replaced by a local Hugging Face encoder.
+    `image_size` replaces the image tower's input size (a ViT gets position embeddings of that grid).
     `overrides` are top-level config keys (`init_logit_scale`, `init_logit_bias`, `quick_gelu`, ...)."""
     import open_clip
 
@@ -88,6 +89,8 @@ def resolve_model_config(model_name: str, tokenizer_dir: Path | None = None, hf_
         raise ValueError(f"unknown model {model_name!r}; known: {', '.join(open_clip.list_models())}")
     cfg = copy.deepcopy(cfg)
     cfg.update(overrides)
+    if image_size is not None:
+        cfg["vision_cfg"]["image_size"] = int(image_size)
     text_cfg = cfg["text_cfg"]
     ctx = int(context_length or text_cfg.get("context_length", 77))
 
@@ -256,7 +259,7 @@ def _create_from_local_dir(directory: Path, create_kw: dict) -> tuple[nn.Module,
 def create(model_name: str, tokenizer_dir: Path | None = None, pretrained_image: Path | None = None,
            pretrained_text: Path | None = None, hf_text_dir: Path | None = None, *, pretrained: Path | None = None,
            context_length: int | None = None, hf_pooler_type: str = HF_DEFAULT_POOLER, hf_proj_type: str = "linear",
-           **kw) -> tuple[nn.Module, dict, TextTokenizer]:
+           image_size: int | None = None, **kw) -> tuple[nn.Module, dict, TextTokenizer]:
     """Build an open_clip model by name, offline: `(model, preprocess_cfg, tokenize_fn)`.
 
     `model_name`: an open_clip config (`"ViT-B-16"`, `"RN50"`, ...), a project config (`"tiny"`,
@@ -267,7 +270,7 @@ def create(model_name: str, tokenizer_dir: Path | None = None, pretrained_image:
     `"cls_pooler"` for BERT's tanh pooler head instead) and projected linearly.
     `pretrained_image`, `pretrained_text`, `pretrained`: local weight files for the image tower, the text
     tower or the whole model, loaded strict=False (what was missing, unexpected or of another shape is
-    logged and kept in `model.bonevlp_load_report`). `context_length` overrides the config's.
+    logged and kept in `model.bonevlp_load_report`). `context_length` and `image_size` override the config's.
     Other keywords go to `open_clip.create_model` (`precision`, `device`, `force_image_size`, ...) when it
     takes them, else into the model config (`init_logit_scale`, `init_logit_bias`, `quick_gelu`, ...).
 
@@ -284,12 +287,12 @@ def create(model_name: str, tokenizer_dir: Path | None = None, pretrained_image:
     overrides = {k: v for k, v in kw.items() if k not in create_args}
 
     if model_name.startswith(LOCAL_DIR_PREFIX):
-        if tokenizer_dir is not None or hf_text_dir is not None or overrides:
+        if tokenizer_dir is not None or hf_text_dir is not None or overrides or image_size is not None:
             raise ValueError("a local-dir model brings its config and tokenizer: pass none")
         model, model_cfg = _create_from_local_dir(Path(model_name[len(LOCAL_DIR_PREFIX):]), create_kw)
     else:
         model_cfg = resolve_model_config(model_name, tokenizer_dir, hf_text_dir, context_length, hf_pooler_type,
-                                         hf_proj_type, **overrides)
+                                         hf_proj_type, image_size, **overrides)
         model = _instantiate(model_cfg, None, create_kw)
 
     report: dict[str, dict] = {}

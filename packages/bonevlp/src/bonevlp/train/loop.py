@@ -141,7 +141,7 @@ def build_model(config: TrainConfig, tokenizer_dir: Path | None):
         config.model, tokenizer_dir,
         pretrained_image=Path(config.pretrained_image) if config.pretrained_image else None,
         pretrained=Path(config.pretrained) if config.pretrained else None,
-        hf_text_dir=Path(config.hf_text) if config.hf_text else None)
+        hf_text_dir=Path(config.hf_text) if config.hf_text else None, image_size=config.image_size)
     init = dict(SigLipLoss.default_init if config.loss == "siglip" else ClipLoss.default_init)
     if config.init_temperature is not None:
         init["init_temperature"] = config.init_temperature
