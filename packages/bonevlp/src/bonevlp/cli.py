@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("env", help="print the versions of torch, torchvision and open_clip, and the devices seen (JSON)")
     _add_train(sub)
+    _add_sap(sub)
     from .eval.cli import add_eval_parser
 
     add_eval_parser(sub)
@@ -31,6 +32,14 @@ def build_parser() -> argparse.ArgumentParser:
                                         "(open_clip_config.json, weights, tokenizer).")
     export.add_argument("run", type=Path)
     export.add_argument("--out", type=Path, required=True)
+    report = sub.add_parser("report", help="one self-contained HTML page: training curves, config, evaluations",
+                            description="Write RUN's training curves (metrics.jsonl), settings, evaluation tables "
+                                        "and analyse figures as one HTML page readable offline (images embedded).")
+    report.add_argument("run", type=Path)
+    report.add_argument("--out", type=Path, required=True, help="the HTML file to write")
+    report.add_argument("--eval", dest="evals", nargs="+", action="extend", type=Path, default=None,
+                        metavar="DIR_OR_JSON", help="results of `bonevlp eval ... --out` (files or folders of "
+                                                    "them; default RUN/eval/*.json)")
     return parser
 
 
@@ -94,6 +103,10 @@ def main(argv: list[str] | None = None) -> int:
         return _train(args)
     if args.command == "export":
         return _export(args)
+    if args.command == "sap":
+        return _sap(args)
+    if args.command == "report":
+        return _report(args)
     if args.command == "eval":
         from .eval.cli import run_eval
 
@@ -131,6 +144,88 @@ def _export(args: argparse.Namespace) -> int:
         print(f"bonevlp export: {error}", file=sys.stderr)
         return EXIT_USAGE
     print(f"open_clip model written: local-dir:{path}")
+    return EXIT_OK
+
+
+def _add_sap(sub) -> None:
+    from .sap.train import FROM_SCRATCH_LR, HF_LR, SapConfig
+
+    defaults = SapConfig()
+    sap = sub.add_parser("sap", help="SapBERT-style self-alignment of the text tower on a synonym table",
+                         description="Train the text tower so that synonyms of a concept embed close together "
+                                     "(every synonym pair of a concept, at most 50; in-batch hard-pair mining; "
+                                     "multi-similarity loss, alpha 1, beta 60, lambda 0.5; AdamW), score synonym "
+                                     "retrieval on concepts held out of training before and after, and write a "
+                                     "model that `bonevlp train --pretrained` starts from and `bonevlp eval` reads, "
+                                     "with sap.json (settings, held-out concepts, scores).")
+    sap.add_argument("--model", required=True, type=Path,
+                     help="a run directory, a `bonevlp export` folder, or a Hugging Face encoder directory (local)")
+    sap.add_argument("--out", required=True, type=Path, help="output folder (an export-like model folder)")
+    table = sap.add_mutually_exclusive_group()
+    table.add_argument("--terms", type=Path, default=None,
+                       help="concept_id,term CSV (default: the bundled French MSK table)")
+    table.add_argument("--umls", type=Path, default=None, metavar="MRCONSO.RRF",
+                       help="a UMLS MRCONSO.RRF (licensed: bring your own copy), read as a stream")
+    sap.add_argument("--languages", default="FRE,ENG", help="with --umls: LAT values kept (FRE,ENG)")
+    sap.add_argument("--sources", default=None, help="with --umls: SAB values kept, comma-separated (default all)")
+    sap.add_argument("--lr", type=float, default=None,
+                     help=f"learning rate (default {FROM_SCRATCH_LR:g} for a bonevlp text tower, {HF_LR:g} for a "
+                          "Hugging Face encoder)")
+    helps = {"epochs": "passes over the synonym pairs", "batch_size": "synonym pairs per step (2x terms)",
+             "max_pairs_per_concept": "synonym pairs of one concept at most (SapBERT: 50)",
+             "seed": "seeds the held-out split, the pair sample and the batch order",
+             "max_length": "tokens per term for a Hugging Face encoder",
+             "max_eval_concepts": "concepts scored before/after at most, per side",
+             "held_out_fraction": "share of the concepts kept out of training and scored",
+             "weight_decay": "AdamW weight decay"}
+    for name, help_text in helps.items():
+        kind = float if name in ("held_out_fraction", "weight_decay") else int
+        sap.add_argument(f"--{name.replace('_', '-')}", type=kind, default=getattr(defaults, name),
+                         help=f"{help_text} ({getattr(defaults, name)})")
+    sap.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    sap.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"),
+                     help="auto: bf16 on a GPU, fp32 on the CPU")
+    sap.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _sap(args: argparse.Namespace) -> int:
+    from .sap.terms import default_terms_path, read_mrconso, read_terms_csv
+    from .sap.train import SapConfig, align
+
+    names = set(SapConfig.__dataclass_fields__)
+    config = SapConfig(**{k: v for k, v in vars(args).items() if k in names}, progress=not args.quiet)
+    try:
+        if args.umls is None and args.sources:
+            raise ValueError("--sources filters a UMLS file: give --umls MRCONSO.RRF")
+        if args.umls is not None:
+            sources = [s for s in (args.sources or "").split(",") if s.strip()] or None
+            table = read_mrconso(args.umls, [lang for lang in args.languages.split(",") if lang.strip()], sources)
+        else:
+            table = read_terms_csv(args.terms or default_terms_path())
+        summary = align(args.model, args.out, table, config)
+    except (ValueError, FileNotFoundError) as error:
+        print(f"bonevlp sap: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except RuntimeError as error:
+        print(f"bonevlp sap: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    scores = {when: (summary[when]["held_out"] or {}) for when in ("before", "after")}
+    print(json.dumps({"out": str(args.out), "held_out_concepts": len(summary["held_out"]),
+                      "steps": summary["training"]["steps"],
+                      **{f"held_out_{k}_{when}": scores[when].get(k) for when in ("before", "after")
+                         for k in ("acc@1", "acc@5")}, "train_with": summary["train_with"]}))
+    return EXIT_OK
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .report import write_report
+
+    try:
+        path = write_report(args.run, args.out, args.evals)
+    except (ValueError, FileNotFoundError) as error:
+        print(f"bonevlp report: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"report written: {path}")
     return EXIT_OK
 
 

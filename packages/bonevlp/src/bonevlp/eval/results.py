@@ -67,14 +67,15 @@ RETRIEVAL_DIRECTIONS = (("image_to_text", "study -> report"), ("text_to_image", 
 
 
 def format_table(result: dict) -> str:
-    """A readable summary of a result (`zeroshot`, `retrieval`, `probe` or any flat dict of metrics)."""
+    """A readable summary of a result (`zeroshot`, `retrieval`, `probe`, `analyse` or any flat dict of metrics)."""
     task = result.get("task", "result")
     lines = [f"bonevlp eval {task}"]
     context = [(k, _fmt(result[k])) for k in ("model", "dataset", "data", "path", "split", "prompts", "n",
                                                "n_images") if result.get(k) is not None]
     lines += _rows(context)
     if task == "probe":
-        lines += _rows([(k, _fmt(result[k])) for k in ("label", "mode", "n_train", "n_test", "seeds")])
+        lines += _rows([(k, _fmt(result[k])) for k in ("label", "mode", "init", "n_train", "n_test", "seeds")
+                        if k in result])
         fractions = result["fractions"]
         names = [k for k in next(iter(fractions.values())) if k != "n_labelled_mean"]
         rows = [[f, _fmt(v["n_labelled_mean"]),
@@ -90,6 +91,15 @@ def format_table(result: dict) -> str:
         rows.append(["chance", *(_fmt(result.get(f"chance_R@{k}")) for k in ks), _rank((result.get("n", 0) + 1) / 2)])
         lines += [""] + _table(header, rows)
         return "\n".join(lines)
+    if task == "analyse":
+        return "\n".join(lines + _analyse_lines(result))
+    if task == "synonyms":
+        lines = lines[:1] + _rows([(k, _fmt(result[k])) for k in ("model", "terms", "held_out_only", "embedding", "n",
+                                                                   "n_terms", "n_concepts") if k in result])
+        ks = sorted(int(k.split("@")[1]) for k in result if k.startswith("acc@"))
+        rows = [["model", *(_fmt(result[f"acc@{k}"]) for k in ks)],
+                ["chance", *(_fmt(result.get(f"chance_acc@{k}")) for k in ks)]]
+        return "\n".join(lines + [""] + _table(["", *(f"acc@{k}" for k in ks)], rows))
     shown = {"task", "model", "dataset", "data", "path", "split", "prompts", "n", "n_images", "per_class"}
     metrics = [(k, _fmt(v)) for k, v in result.items() if k not in shown and not isinstance(v, dict)]
     lines += [""] + _rows(metrics)
@@ -101,3 +111,22 @@ def format_table(result: dict) -> str:
         rows = [[str(name), *(_fmt(values.get(c)) for c in columns)] for name, values in per_class.items()]
         lines += [""] + _table(["class", *columns], rows)
     return "\n".join(lines)
+
+
+ANALYSE_METRICS = ("alignment", "uniformity_images", "uniformity_texts", "uniformity_dataset", "modality_gap",
+                   "matched_cosine", "unmatched_cosine")
+
+
+def _analyse_lines(result: dict) -> list[str]:
+    """The `analyse` part of the table: the latent-space numbers, kNN accuracies, figures and notes."""
+    lines = [""] + _rows([(k, _fmt(result.get(k))) for k in ANALYSE_METRICS if k in result])
+    knn = result.get("knn") or {}
+    if knn:
+        rows = [[name, *((_fmt(v.get("accuracy")), _fmt(v.get("majority")), _fmt(v.get("n")),
+                          _fmt(len(v.get("classes", ()))), _fmt(v.get("k"))) if v else ("n/a",) * 5)]
+                for name, v in knn.items()]
+        lines += [""] + _table(["kNN target", "accuracy", "majority", "n", "classes", "k"], rows)
+    if result.get("figures"):
+        lines += ["", "  figures:"] + [f"    {path}" for path in result["figures"]]
+    lines += [f"  note: {note}" for note in result.get("notes", [])]
+    return lines
