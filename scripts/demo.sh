@@ -41,6 +41,12 @@ echo "== 8/8 evaluation: zero-shot fracture detection on a synthetic FracAtlas-l
     --out "$OUT/eval/retrieval.json" --quiet
 "$BIN/bonevlp" eval analyse --model "$OUT/runs/tiny" --data "$OUT/shards" --split val \
     --dataset "fracatlas:$OUT/downstream/fracatlas" --out "$OUT/eval/analyse.json" --quiet
+echo "== text tower: SapBERT-style self-alignment on the bundled French MSK synonym table, scored on held-out concepts"
+"$BIN/bonevlp" sap --model "$OUT/runs/tiny" --out "$OUT/models/tiny-sap" --quiet
+"$BIN/bonevlp" eval synonyms --model "$OUT/runs/tiny" --held-out-only "$OUT/models/tiny-sap/sap.json" \
+    --out "$OUT/eval/synonyms-before-sap.json"
+"$BIN/bonevlp" eval synonyms --model "$OUT/models/tiny-sap" --held-out-only "$OUT/models/tiny-sap/sap.json" \
+    --out "$OUT/eval/synonyms-after-sap.json"
 "$BIN/bonevlp" report "$OUT/runs/tiny" --eval "$OUT/eval" --out "$OUT/report.html"
 echo
 echo "outputs:"
@@ -50,6 +56,7 @@ echo "  de-identified reports:                         $OUT/deid/reports.jsonl"
 echo "  shards, sizes.json, manifest, stats (leave):  $OUT/shards"
 echo "  training run (metrics.jsonl, checkpoints):     $OUT/runs/tiny"
 echo "  exported open_clip model (local-dir:):         $OUT/models/tiny"
+echo "  its text tower self-aligned (bonevlp sap):     $OUT/models/tiny-sap"
 echo "  evaluation results (JSON) and figures (PNG):   $OUT/eval"
 echo "  the run's report (HTML, reads offline):        $OUT/report.html"
 echo "  key, spans, scores, build report (stay inside): $OUT/private"
