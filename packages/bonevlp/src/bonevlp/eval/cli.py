@@ -2,6 +2,8 @@
 
     bonevlp eval zeroshot  --model RUN_OR_EXPORT --dataset fracatlas:/data/FracAtlas --out zs.json
     bonevlp eval retrieval --model RUN_OR_EXPORT --data SHARDS --split val --out retrieval.json
+    bonevlp eval probe     --model RUN_OR_EXPORT --dataset mura:/data/MURA-v1.1 --mode linear --out probe.json
+    bonevlp eval analyse   --model RUN_OR_EXPORT --data SHARDS --out analyse.json
     bonevlp eval synonyms  --model RUN_OR_EXPORT --terms TERMS.csv --out synonyms.json
 
 Wire it into the main parser with `add_eval_parser(subparsers)` and dispatch `args.command == "eval"`
