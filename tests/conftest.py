@@ -48,3 +48,15 @@ def small_build(small_export: Path, tmp_path_factory: pytest.TempPathFactory) ->
     run_build(small_export, out, private, read_key(key_path),
               BuildOptions(image_size=256, samples_per_shard=8, workers=1, progress=False))
     return {"export": small_export, "out": out, "private": private, "key": key_path}
+
+
+@pytest.fixture
+def one_torch_thread():
+    """One intra-op torch thread for the test (restored after): on a shared 2-core machine two threads
+    are many times slower. Test modules opt in with `pytest.mark.usefixtures("one_torch_thread")`."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

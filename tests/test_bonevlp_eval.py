@@ -45,12 +45,7 @@ SIZES = {"fracture": 24, "abnormality": 14, "boneage": 8, "kl": 20}
 IMAGE_SIZE = 64
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -40,13 +40,7 @@ REPORTS = [
 STUDY_INDEX = torch.tensor([0, 0, 1, 2, 2, 2, 3])  # 4 studies, 7 images
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """One intra-op thread: on a shared 2-core machine, two threads are many times slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture

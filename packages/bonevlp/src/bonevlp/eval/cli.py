@@ -35,6 +35,22 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+def _shard_split(parser: argparse.ArgumentParser) -> None:
+    """The shards and their validation split (`--data`, `--split`, `--val-fraction`)."""
+    parser.add_argument("--data", required=True, help="shards: a boneds build folder, glob or brace pattern")
+    parser.add_argument("--split", default="val", choices=("val",))
+    parser.add_argument("--val-fraction", type=float, default=None,
+                        help="validation share of the split buckets (default: the run's, else 0.1)")
+
+
+def _val_fraction(args: argparse.Namespace, loaded) -> float:
+    """`--val-fraction`, else the one the run trained with, else 0.1."""
+    if args.val_fraction is not None:
+        return args.val_fraction
+    saved = (loaded.run_config or {}).get("val_fraction")
+    return 0.1 if saved is None else float(saved)
+
+
 def add_eval_parser(subparsers) -> argparse.ArgumentParser:
     """Add `eval` (with `zeroshot` and `retrieval`) to the main parser's subparsers; returns its parser."""
     from .datasets import KINDS
@@ -66,10 +82,7 @@ def add_eval_parser(subparsers) -> argparse.ArgumentParser:
         description="Embed every validation study of the shards (its images pooled) and its report caption, "
                     "then rank: R@K both ways, median rank, pool size n.")
     _common(retrieval)
-    retrieval.add_argument("--data", required=True, help="shards: a boneds build folder, glob or brace pattern")
-    retrieval.add_argument("--split", default="val", choices=("val",))
-    retrieval.add_argument("--val-fraction", type=float, default=None,
-                           help="validation share of the split buckets (default: the run's, else 0.1)")
+    _shard_split(retrieval)
     probe = tasks.add_parser(
         "probe", help="linear probes or fine-tuning of the image encoder with 1/10/100 %% of the labels",
         description="--mode linear: fit a linear head (logistic or ridge regression) on the frozen study "
@@ -174,10 +187,7 @@ def _retrieval(args: argparse.Namespace) -> dict:
     from .retrieval import evaluate_retrieval
 
     loaded = _load(args)
-    val_fraction = args.val_fraction
-    if val_fraction is None:
-        saved = (loaded.run_config or {}).get("val_fraction")
-        val_fraction = 0.1 if saved is None else float(saved)
+    val_fraction = _val_fraction(args, loaded)
     return evaluate_retrieval(loaded, args.data, split=args.split, val_fraction=val_fraction,
                               batch_size=args.batch_size, workers=args.workers, max_images=_max_images(args, loaded),
                               progress=not args.quiet)
@@ -223,10 +233,7 @@ def _add_analyse_parser(tasks) -> None:
                     "with --dataset): alignment and uniformity (Wang & Isola 2020), modality gap, leave-one-out "
                     "5-NN accuracy of the body part (and of the dataset's label), 2-D projections as PNG.")
     _common(analyse)
-    analyse.add_argument("--data", required=True, help="shards: a boneds build folder, glob or brace pattern")
-    analyse.add_argument("--split", default="val", choices=("val",))
-    analyse.add_argument("--val-fraction", type=float, default=None,
-                         help="validation share of the split buckets (default: the run's, else 0.1)")
+    _shard_split(analyse)
     analyse.add_argument("--dataset", default=None, metavar="KIND:PATH",
                          help="also analyse a downstream dataset (kNN accuracy and figures by its label)")
     analyse.add_argument("--dataset-split", default=None, help="the dataset's own split (default all)")
@@ -254,10 +261,7 @@ def _analyse(args: argparse.Namespace) -> dict:
         if args.label is not None and args.label not in data.tasks:
             raise ValueError(f"{kind} has no label {args.label!r}; it has {', '.join(data.tasks)}")
     loaded = _load(args)
-    val_fraction = args.val_fraction
-    if val_fraction is None:
-        saved = (loaded.run_config or {}).get("val_fraction")
-        val_fraction = 0.1 if saved is None else float(saved)
+    val_fraction = _val_fraction(args, loaded)
     return evaluate_analyse(loaded, args.data, figures, split=args.split, val_fraction=val_fraction, dataset=data,
                             label=getattr(args, "label", None), k=getattr(args, "k", 5), batch_size=args.batch_size,
                             workers=args.workers, max_images=_max_images(args, loaded), progress=not args.quiet)
