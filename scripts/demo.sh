@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the embedded synthetic hospital export: generate it, summarise it, de-identify its
 # reports and score the text de-identification, build the paired, de-identified shards and audit
-# them, then pretrain the tiny model on the shards, export it, evaluate it (zero-shot, retrieval,
+# them, then pretrain the tiny-resnet model on the shards, export it, evaluate it (zero-shot, retrieval,
 # latent-space analysis) and write the run's HTML report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,9 +29,9 @@ echo "== 5/8 building de-identified, paired WebDataset shards (boneds build)"
 "$BIN/python" -m json.tool "$OUT/shards/stats.json"
 echo "== 6/8 independent leak scan of everything that would leave the hospital (boneds audit)"
 "$BIN/boneds" audit "$OUT/shards" --export "$OUT/export" --private "$OUT/private/build" --quiet
-echo "== 7/8 off-site: CLIP-style pretraining of the tiny model on the shards, on CPU (bonevlp train)"
-"$BIN/bonevlp" train --data "$OUT/shards" --out "$OUT/runs/tiny" --model tiny --batch-size 32 --workers 2 \
-    --epoch-samples 4096 --val-fraction 0.2 --epochs 100 --time-budget "${DEMO_TRAIN_SECONDS:-480}" --lr 5e-4 --log-every 20 --quiet
+echo "== 7/8 off-site: CLIP-style pretraining of the tiny-resnet model on the shards, on CPU (bonevlp train)"
+"$BIN/bonevlp" train --data "$OUT/shards" --out "$OUT/runs/tiny" --model tiny-resnet --batch-size 32 --workers 2 \
+    --epoch-samples 4096 --val-fraction 0.2 --epochs 7 --time-budget "${DEMO_TRAIN_SECONDS:-480}" --lr 5e-4 --log-every 20 --quiet
 "$BIN/bonevlp" export "$OUT/runs/tiny" --out "$OUT/models/tiny"
 echo "== 8/8 evaluation: zero-shot fracture detection on a synthetic FracAtlas-layout set; retrieval and latent-space analysis on the validation split; the HTML report"
 "$BIN/boneds" synth-downstream "$OUT/downstream/fracatlas" --task fracture --size 200 --image-size 256

@@ -20,7 +20,7 @@ import torch
 from PIL import Image
 
 from bonevlp.data.augment import eval_transform, train_transform
-from bonevlp.data.loader import DataConfig, choose_images, make_loader
+from bonevlp.data.loader import UNKNOWN_GROUP, DataConfig, body_part_of, choose_images, grouped, make_loader
 from bonevlp.data.shards import resolve_shards, split_keys
 from bonevlp.data.text import clean_report, clinical_body, findings_and_context, report_to_caption, split_sentences
 
@@ -244,6 +244,37 @@ def test_training_shuffles_differently_each_epoch_and_reproducibly_per_seed(out)
     assert epoch_0["keys"] != epoch_1["keys"] and sorted(epoch_0["keys"]) == sorted(epoch_1["keys"])
     again.set_epoch(1)
     assert epoch(again)[0]["keys"] == epoch_1["keys"]
+
+
+def test_grouped_makes_runs_of_one_body_part_and_loses_no_sample():
+    parts = ["KNEE"] * 7 + ["WRIST"] * 5 + ["HIP"] * 2 + ["KNEE"] * 3
+    random.Random(3).shuffle(parts)
+    samples = [{"__key__": f"s{i}", "json": json.dumps({"body_part": p}).encode()} for i, p in enumerate(parts)]
+    out = list(grouped(iter(samples), 4))
+    assert sorted(s["__key__"] for s in out) == sorted(s["__key__"] for s in samples)
+    runs = [out[i:i + 4] for i in range(0, 12, 4)]  # 10 knees and 5 wrists make 2 + 1 full runs of 4
+    assert sorted(body_part_of(run[0]) for run in runs) == ["KNEE", "KNEE", "WRIST"]
+    assert all(len({body_part_of(s) for s in run}) == 1 for run in runs)
+    assert [body_part_of(s) for s in out[12:]].count("HIP") == 2  # the leftovers come last
+    assert list(grouped(iter(samples), 1)) == samples
+    assert body_part_of({"json": b"{not json"}) == body_part_of({}) == UNKNOWN_GROUP
+
+
+def test_group_size_batches_hold_whole_runs_of_one_body_part(out, manifest):
+    config = DataConfig(str(out), batch_size=8, image_size=16, workers=0, val_fraction=0.0, group_size=4)
+    loader, _ = make_loader(config, tokenize, "train", epoch_samples=64)
+    part = dict(zip(manifest["key"], manifest["body_part"], strict=True))
+    runs = [batch["keys"][i:i + 4] for batch in epoch(loader) for i in range(0, 8, 4)]
+    assert len(runs) == 16
+    # the stream cycles over the shards, so only the runs left over at a pass's end may mix body parts
+    mixed = [run for run in runs if len({part[k] for k in run}) > 1]
+    assert len(mixed) <= 2 and len(runs) - len(mixed) >= 14
+    plain, _ = make_loader(DataConfig(str(out), batch_size=8, image_size=16, workers=0, val_fraction=0.0),
+                           tokenize, "train", epoch_samples=64)
+    plain_runs = [batch["keys"][i:i + 4] for batch in epoch(plain) for i in range(0, 8, 4)]
+    assert sum(len({part[k] for k in run}) > 1 for run in plain_runs) > len(mixed)
+    with pytest.raises(ValueError, match="group_size"):
+        make_loader(DataConfig(str(out), batch_size=8, group_size=3), tokenize, "train")
 
 
 def test_image_layout_gives_one_image_per_sample_and_splits_by_patient(image_layout, manifest):

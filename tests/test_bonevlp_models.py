@@ -155,6 +155,25 @@ def test_image_size_override_reaches_the_model_its_preprocessing_and_its_export(
     assert tuple(preprocess_again["size"]) == (128, 128)
 
 
+def test_tiny_resnet_is_a_max_pooled_cnn_built_offline_that_exports_and_reloads(tokenizer_dir, tmp_path, offline):
+    import open_clip
+    from open_clip.timm_model import TimmModel
+
+    model, preprocess_cfg, tokenize = create("tiny-resnet", tokenizer_dir)
+    assert isinstance(model.visual, TimmModel) and tuple(preprocess_cfg["size"]) == (96, 96)
+    assert model.visual.trunk.global_pool.pool_type == "max"  # a small local sign (a fracture) is not averaged away
+    assert sum(p.numel() for p in model.visual.parameters()) < 1_000_000
+    study = StudyCLIP(model, "mean")
+    study.train()
+    study(_images(), STUDY_INDEX, tokenize(REPORTS[:4]))  # one training forward moves the batch-norm statistics
+    out_dir = export_open_clip(study, None, tokenizer_dir, tmp_path / "export")
+    reloaded, _, _ = open_clip.create_model_and_transforms("local-dir:" + str(out_dir))
+    model.eval(), reloaded.eval()
+    with torch.no_grad():
+        assert torch.equal(reloaded.encode_image(_images()), model.encode_image(_images()))
+    assert create("tiny-resnet", tokenizer_dir, image_size=128)[0].encode_image(torch.zeros(2, 3, 128, 128)).shape == (2, 128)
+
+
 def test_a_few_steps_on_a_fixed_batch_reduce_the_loss(tokenizer_dir):
     torch.manual_seed(0)
     model, _, tokenize = create("tiny", tokenizer_dir)

@@ -61,7 +61,7 @@ def _add_train(sub) -> None:
         train.add_argument(f"--{name}", choices=values, default=getattr(defaults, name))
     for name in ("images_per_study", "max_image_index", "image_size", "batch_size", "accum_steps", "epochs",
                  "max_steps", "warmup_steps", "workers", "seed", "vocab_size", "log_every", "save_every",
-                 "epoch_samples"):
+                 "epoch_samples", "group_size"):
         train.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(defaults, name))
     for name in ("time_budget", "lr", "weight_decay", "val_fraction", "init_temperature"):
         train.add_argument(f"--{name.replace('_', '-')}", type=float, default=getattr(defaults, name))

@@ -9,8 +9,9 @@
 
 Stages, per worker: this rank's shards (split by node in the main process, so spawned workers need no
 process group), this worker's share of them (`wds.split_by_worker`), shard order shuffled per epoch,
-`wds.tarfile_samples`, the split's samples only, a shuffle buffer of undecoded samples, then decoding
-and augmentation of the chosen images only, batching and tokenizing. All randomness comes from one
+`wds.tarfile_samples`, the split's samples only, a shuffle buffer of undecoded samples, optionally
+runs of `group_size` studies of one body part (hard negatives: see `grouped`), then decoding and
+augmentation of the chosen images only, batching and tokenizing. All randomness comes from one
 `random.Random` seeded by (seed, epoch, rank, worker): a run is reproducible and each epoch differs.
 
 Epoch length (`len(loader)`: batches on this rank; `make_loader` also returns samples over all
@@ -24,6 +25,7 @@ shards (or drawing shards with replacement when `resampled`), so DDP ranks never
 from __future__ import annotations
 
 import io
+import json
 import math
 import os
 import random
@@ -54,7 +56,9 @@ class DataConfig:
     """What `make_loader` reads and how: shards spec (see `resolve_shards`), studies per batch, images per
     study (K, drawn without replacement among images 0 .. max_image_index-1; the first K in validation),
     image side, DataLoader workers, validation fraction (by the manifest's split_bucket), shuffle buffer
-    (samples), seed, shard resampling, sentence shuffling, and normalisation (1 or 3 values each)."""
+    (samples), seed, shard resampling, sentence shuffling, and normalisation (1 or 3 values each).
+    `group_size` > 1 (training only): each batch is made of runs of `group_size` studies of one body part,
+    so that a study's negatives include same-part studies that differ by their findings (see `grouped`)."""
 
     shards: str
     batch_size: int = 32
@@ -67,6 +71,7 @@ class DataConfig:
     seed: int = 0
     resampled: bool = False
     shuffle_sentences: bool = True
+    group_size: int = 1
     mean: tuple[float, ...] = (0.5, 0.5, 0.5)
     std: tuple[float, ...] = (0.5, 0.5, 0.5)
 
@@ -189,13 +194,50 @@ def _shuffled(samples: Iterator, size: int, rng: random.Random) -> Iterator:
     yield from buffer
 
 
+UNKNOWN_GROUP = ""
+
+
+def body_part_of(sample: dict[str, Any]) -> str:
+    """The study's body part from the sample's `json` member (UNKNOWN_GROUP when absent or unreadable)."""
+    raw = sample.get("json")
+    if raw is None:
+        return UNKNOWN_GROUP
+    try:
+        meta = json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return UNKNOWN_GROUP
+    part = meta.get("body_part") if isinstance(meta, dict) else None
+    return str(part).upper() if part else UNKNOWN_GROUP
+
+
+def grouped(samples: Iterator, group_size: int, group_of: Callable[[Any], str] = body_part_of) -> Iterator:
+    """The samples reordered into runs of `group_size` consecutive samples of one group (body part), in
+    the order the runs fill up; the leftovers, fewer than `group_size` per group, at the end. With a
+    batch size that is a multiple of `group_size`, every batch is made of whole runs: each study meets
+    `group_size - 1` negatives of its own body part, which the report tells apart only by its findings
+    (fracture, side, implant, arthrosis), so the contrastive loss cannot be solved by anatomy alone."""
+    if group_size <= 1:
+        yield from samples
+        return
+    pending: dict[str, list] = {}
+    for sample in samples:
+        run = pending.setdefault(group_of(sample), [])
+        run.append(sample)
+        if len(run) == group_size:
+            yield from run
+            run.clear()
+    for run in pending.values():
+        yield from run
+
+
 class ShardStream(IterableDataset):
     """The per-worker pipeline (see the module docstring). `urls` are this rank's shards (or, when
     `resampled`, all shards to draw from); `keys`/`exclude` select the split (None: every sample)."""
 
     def __init__(self, urls: list[str], decoder: SampleDecoder, tokenize: Callable, batch_size: int, *,
                  keys: frozenset[str] | None, exclude: bool, shuffle: bool, shuffle_buffer: int, seed: int,
-                 rank: int, resampled: bool, batches_per_worker: int | None, num_batches: int) -> None:
+                 rank: int, resampled: bool, batches_per_worker: int | None, num_batches: int,
+                 group_size: int = 1) -> None:
         super().__init__()
         self.urls = list(urls)
         self.decoder = decoder
@@ -210,6 +252,7 @@ class ShardStream(IterableDataset):
         self.resampled = resampled
         self.batches_per_worker = batches_per_worker
         self.num_batches = num_batches
+        self.group_size = group_size
         self.epoch = 0
 
     def __len__(self) -> int:
@@ -246,6 +289,7 @@ class ShardStream(IterableDataset):
         samples = self._samples(rng)
         if self.shuffle and self.shuffle_buffer > 1:
             samples = _shuffled(samples, self.shuffle_buffer, rng)
+        samples = grouped(samples, self.group_size)
         batch: list[Example] = []
         for sample in samples:
             example = self.decoder(sample, rng)
@@ -329,6 +373,8 @@ def make_loader(config: DataConfig, tokenize: Callable[[list[str]], torch.Tensor
         raise ValueError(f"split must be 'train' or 'val', not {split!r}")
     if config.batch_size < 1 or config.images_per_study < 1 or config.max_image_index < 1 or config.workers < 0:
         raise ValueError("batch_size, images_per_study and max_image_index must be >= 1, workers >= 0")
+    if config.group_size < 1 or config.batch_size % config.group_size:
+        raise ValueError(f"group_size ({config.group_size}) must be >= 1 and divide batch_size ({config.batch_size})")
     train = split == "train"
     shard_set = resolve_shards(config.shards)
     counts, val_keys = _split_counts(shard_set, split, config.val_fraction)
@@ -374,6 +420,6 @@ def make_loader(config: DataConfig, tokenize: Callable[[list[str]], torch.Tensor
     stream = ShardStream(rank_urls, decoder, tokenize, config.batch_size, keys=val_keys, exclude=train,
                          shuffle=train, shuffle_buffer=config.shuffle_buffer, seed=config.seed, rank=rank,
                          resampled=config.resampled and train, batches_per_worker=batches_per_worker,
-                         num_batches=num_batches)
+                         num_batches=num_batches, group_size=config.group_size if train else 1)
     loader = ShardLoader(stream, num_samples, num_workers=workers, pin_memory=torch.cuda.is_available())
     return loader, num_samples

@@ -39,6 +39,7 @@ class TrainConfig:
     seed: int = 0
     val_fraction: float = 0.1
     shuffle_sentences: bool = True
+    group_size: int = 1                   # > 1: batches made of runs of this many studies of one body part
     init_temperature: float | None = None  # default: 0.07 (clip), 0.1 (siglip); the authors used 0.1
     learn_temperature: bool = True
     tokenizer: str = "train"              # train (on the shard texts) | openclip (bundled) | a directory

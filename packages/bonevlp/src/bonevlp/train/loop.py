@@ -180,7 +180,8 @@ def _train(config: TrainConfig, resume: bool, world: World) -> dict:
     data = DataConfig(shards=config.data, batch_size=config.batch_size, images_per_study=config.images_per_study,
                       max_image_index=config.max_image_index, image_size=image_size, workers=config.workers,
                       val_fraction=config.val_fraction, seed=config.seed, shuffle_sentences=config.shuffle_sentences,
-                      mean=tuple(preprocess["mean"]), std=tuple(preprocess["std"]), resampled=config.resampled)
+                      mean=tuple(preprocess["mean"]), std=tuple(preprocess["std"]), resampled=config.resampled,
+                      group_size=config.group_size)
     tokenize(["warm-up"])  # load the tokenizer here: forked loader workers inherit it instead of loading it each epoch
     loader, epoch_samples = make_loader(data, tokenize, split="train", epoch_samples=config.epoch_samples)
     batches_per_epoch = max(1, len(loader))
