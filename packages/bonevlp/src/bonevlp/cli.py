@@ -148,6 +148,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _add_sap(sub) -> None:
+    from .eval.cli import device_options
     from .sap.train import FROM_SCRATCH_LR, HF_LR, SapConfig
 
     defaults = SapConfig()
@@ -182,13 +183,12 @@ def _add_sap(sub) -> None:
         kind = float if name in ("held_out_fraction", "weight_decay") else int
         sap.add_argument(f"--{name.replace('_', '-')}", type=kind, default=getattr(defaults, name),
                          help=f"{help_text} ({getattr(defaults, name)})")
-    sap.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
-    sap.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"),
-                     help="auto: bf16 on a GPU, fp32 on the CPU")
+    device_options(sap)
     sap.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def _sap(args: argparse.Namespace) -> int:
+    from .eval.cli import comma_list
     from .sap.terms import default_terms_path, read_mrconso, read_terms_csv
     from .sap.train import SapConfig, align
 
@@ -198,8 +198,7 @@ def _sap(args: argparse.Namespace) -> int:
         if args.umls is None and args.sources:
             raise ValueError("--sources filters a UMLS file: give --umls MRCONSO.RRF")
         if args.umls is not None:
-            sources = [s for s in (args.sources or "").split(",") if s.strip()] or None
-            table = read_mrconso(args.umls, [lang for lang in args.languages.split(",") if lang.strip()], sources)
+            table = read_mrconso(args.umls, comma_list(args.languages), comma_list(args.sources) or None)
         else:
             table = read_terms_csv(args.terms or default_terms_path())
         summary = align(args.model, args.out, table, config)

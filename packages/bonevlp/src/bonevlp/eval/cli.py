@@ -29,10 +29,20 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=2, help="image decoding processes")
     parser.add_argument("--max-images", type=int, default=None,
                         help="images pooled per study at most (default: the run's max_image_index, else 12)")
+    device_options(parser)
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def device_options(parser: argparse.ArgumentParser) -> None:
+    """`--device` and `--precision`, as every command that runs a model takes them."""
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     parser.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"),
                         help="auto: bf16 on a GPU, fp32 on the CPU")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def comma_list(text: str | None) -> list[str]:
+    """The non-empty, stripped items of a comma-separated option value ([] for None or "")."""
+    return [item.strip() for item in (text or "").split(",") if item.strip()]
 
 
 def _shard_split(parser: argparse.ArgumentParser) -> None:
@@ -173,7 +183,7 @@ def _zeroshot(args: argparse.Namespace) -> dict:
 
     kind, path = parse_dataset_spec(args.dataset)
     data = load_dataset(kind, path, args.split)
-    labels = [label.strip() for label in args.labels.split(",") if label.strip()] if args.labels else None
+    labels = comma_list(args.labels) or None
     labels = check_labels(data, labels)  # refuse bone age before loading a model
     prompts = load_prompts(args.prompts)
     for label in labels:
@@ -200,7 +210,7 @@ def _probe(args: argparse.Namespace) -> dict:
     from .finetune import FinetuneSettings, init_name
     from .probe import evaluate_probe
 
-    fractions = tuple(float(f) for f in args.fractions.split(",") if f.strip())
+    fractions = tuple(float(f) for f in comma_list(args.fractions))
     if not fractions or any(not 0 < f <= 1 for f in fractions) or args.seeds < 1:
         raise ValueError("--fractions must be in (0, 1] and --seeds >= 1")
     init_name(args.baseline, args.init_image)  # both at once is refused before anything loads
@@ -285,9 +295,7 @@ def _add_synonyms_parser(tasks) -> None:
                                "or folder)")
     synonyms.add_argument("--out", type=Path, default=None, help="write the results here (JSON)")
     synonyms.add_argument("--batch-size", type=int, default=256, help="terms per batch")
-    synonyms.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
-    synonyms.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"),
-                          help="auto: bf16 on a GPU, fp32 on the CPU")
+    device_options(synonyms)
     synonyms.add_argument("--quiet", action="store_true", help="(no progress bar is shown anyway)")
 
 
